@@ -1,0 +1,73 @@
+# Keizoku: `make run` starts the service with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+export UV_LINK_MODE := copy
+UV := .tools/bin/uv
+PY := .venv/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: help run test test-only lint format setup system-deps system-deps-test vendor bench
+
+help:
+	@echo "make run    - set up and start the service with demo data on http://localhost:$(PORT)/"
+	@echo "make test   - set up and run the whole test suite (browser tests included)"
+	@echo "make lint   - ruff"
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: .venv/.synced
+
+# The laptop's own settings: DEBUG on and a random SECRET_KEY, never committed.
+.env:
+	@printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "wrote .env (DEBUG=1, a random SECRET_KEY)"
+
+system-deps:
+	@tools/system-deps.sh run
+
+system-deps-test:
+	@tools/system-deps.sh test
+
+run: system-deps setup .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo --if-empty
+	@echo
+	@echo "  Keizoku is starting on http://localhost:$(PORT)/"
+	@echo "    agency site:  http://localhost:$(PORT)/agency/DEMO/"
+	@echo "    MyPage login: http://localhost:$(PORT)/mypage/login/"
+	@echo "    mailbox:      http://localhost:$(PORT)/dev/mailbox/"
+	@echo "  The demo contracts above can be used to register. Ctrl-C stops the server and the worker."
+	@echo
+	exec .venv/bin/honcho -f Procfile start
+
+test: system-deps-test setup test-only
+
+test-only:
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+# Refresh the vendored front-end assets from the npm registry (committed; not needed to run).
+vendor:
+	npm install --no-save --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js keizoku/core/static/vendor/htmx.min.js
+	cp node_modules/@digital-go-jp/design-tokens/dist/tokens.css keizoku/core/static/vendor/design-tokens.css
+
+bench: setup
+	$(PY) bench/bench_import.py

@@ -1,0 +1,61 @@
+"""Fixtures for the whole suite."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    controller: Controller | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def mailer(self) -> dict:
+        return {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": self.port, "timeout": 5},
+            }
+        }
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SmtpSink]:
+    """An SMTP server started for the test; MAILERS points at it."""
+    sink = SmtpSink(port=free_port())
+    sink.start()
+    settings.MAILERS = sink.mailer
+    yield sink
+    sink.stop()

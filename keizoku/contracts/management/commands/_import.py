@@ -1,0 +1,39 @@
+"""What import_groups and import_contracts share: read the file, report, exit non-zero on refusal."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class ImportCommand(BaseCommand):
+    kind = ""
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "file", type=Path, help="CSV file (UTF-8 with or without BOM, or CP932)"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and report without writing anything"
+        )
+
+    def run_import(self, **kwargs):
+        raise NotImplementedError
+
+    def handle(self, *args, file: Path, dry_run: bool, **options):
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{file}: {error.strerror}") from None
+        result = self.run_import(data=data, source=file.name, imported_by="cli", dry_run=dry_run)
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(str(error))
+            raise CommandError(
+                f"{len(result.errors)} error(s): nothing was imported from {file.name}",
+                returncode=1,
+            )
+        verb = "would import" if dry_run else "imported"
+        self.stdout.write(
+            f"{verb} {self.kind} from {file.name}: {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )

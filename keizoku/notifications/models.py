@@ -1,0 +1,62 @@
+"""The mail outbox (every mail Keizoku sends) and the developer's local mailbox."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def _message_id() -> str:
+    return f"<{uuid.uuid4().hex}@keizoku>"
+
+
+class OutboundMail(models.Model):
+    """A mail to send, written in the same transaction as the change that causes it.
+
+    The worker claims it with a lease, sends it with a fixed Message-ID (so a resend after a
+    crash is recognisable as the same message) and marks it sent; failures are retried with
+    back-off. ``key`` deduplicates: queuing the same key twice sends one mail.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("送信待ち")
+        SENDING = "sending", _("送信中")
+        SENT = "sent", _("送信済み")
+        FAILED = "failed", _("送信失敗")
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=50)
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    message_id = models.CharField(max_length=100, default=_message_id, unique=True)
+    status = models.CharField(max_length=8, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("送信メール")
+        verbose_name_plural = _("送信メール")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to} ({self.status})"
+
+
+class MailboxMessage(models.Model):
+    """A mail 'delivered' by the default EMAIL_URL (mailbox:), readable at /dev/mailbox/."""
+
+    to = models.TextField()
+    from_email = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    message_id = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
