@@ -1,0 +1,122 @@
+"""django-allauth glue: signup closed (registration is our own flow), mails through our outbox,
+per-account throttling and lock (``lockout``), redirects only to our own paths, Japanese errors."""
+
+import hashlib
+import uuid
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from keizoku.core.audit import audit_record
+from keizoku.notifications.services import mail_queue
+
+from . import lockout
+from .redirects import is_own_path
+
+# allauth's messages where the guide's wording matters (the rest come from allauth's catalog).
+ERROR_MESSAGES = {
+    "email_password_mismatch": _("ID（メールアドレス）またはパスワードが正しくありません。"),
+    "too_many_login_attempts": _(
+        "ログインの試行回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。"
+    ),
+    "account_locked": _(
+        "ログインに続けて失敗したため、このIDでのログインを停止しています。"
+        "「パスワードをお忘れの方」からパスワードを再設定すると、ログインできるようになります。"
+    ),
+    "rate_limited": _("操作の回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。"),
+    "incorrect_password": _("パスワードが正しくありません。"),
+}
+
+
+def _wait_error(seconds: int) -> ValidationError:
+    minutes = max(1, -(-seconds // 60))
+    return ValidationError(
+        ngettext(
+            "ログインに続けて失敗したため、ログインを一時的に制限しています。"
+            "%(minutes)d分ほど時間をおいてから、もう一度お試しください。",
+            "ログインに続けて失敗したため、ログインを一時的に制限しています。"
+            "%(minutes)d分ほど時間をおいてから、もう一度お試しください。",
+            minutes,
+        )
+        % {"minutes": minutes},
+        code="login_throttled",
+    )
+
+
+def _on_base_url(value: Any) -> Any:
+    """``http://any-host/mypage/…`` → ``BASE_URL/mypage/…`` for the links allauth builds."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return settings.BASE_URL + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return value
+
+
+def _login_of(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {**DefaultAccountAdapter.error_messages, **ERROR_MESSAGES}
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+    def is_safe_url(self, url: str | None) -> bool:
+        return is_own_path(url)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
+        context = {
+            **{name: _on_base_url(value) for name, value in context.items()},
+            "BASE_URL": settings.BASE_URL,
+        }
+        message = self.render_mail(template_prefix, email, context)
+        mail_queue(
+            key=f"allauth:{uuid.uuid4()}",
+            kind=template_prefix.rsplit("/", 1)[-1][:50],
+            to=email,
+            subject=message.subject,
+            body=message.body,
+        )
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        """Password check behind the per-account throttle; unknown logins are treated the same."""
+        login = _login_of(credentials)
+        state = lockout.throttle_state(login)
+        if state.locked:
+            _audit_login(request, "auth.login_refused_locked", login)
+            raise self.validation_error("account_locked")
+        if state.wait:
+            _audit_login(request, "auth.login_refused_throttled", login)
+            raise _wait_error(state.wait)
+        # allauth's own part: the per-IP limit (ACCOUNT_RATE_LIMITS["login_failed"]).
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.throttle_clear(login)
+            return user
+        state = lockout.throttle_failure(login)
+        _audit_login(request, "auth.login_failed", login, failures=state.failures)
+        if state.locked:
+            _audit_login(request, "auth.account_locked", login)
+            raise self.validation_error("account_locked")
+        if state.wait:
+            raise _wait_error(state.wait)
+        return None
+
+
+def _audit_login(request: HttpRequest, action: str, login: str, **details: Any) -> None:
+    """The audit trail names the account when it exists, a hash of the login otherwise."""
+    from .models import User
+
+    user = User.objects.filter(email__iexact=lockout.normalize_login(login)).first()
+    if user is None:
+        digest = hashlib.sha256(lockout.normalize_login(login).encode()).hexdigest()[:16]
+        details["login_sha256"] = digest
+    audit_record(action=action, actor=user, request=request, details=details)

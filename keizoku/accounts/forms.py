@@ -1,0 +1,246 @@
+"""MyPage forms: registration (guide step 2), the password at step 6, and policy linking."""
+
+from datetime import date
+
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from keizoku.core import ja
+from keizoku.core.ja import JaInputError
+
+from .passwords import HELP_TEXT, password_problems
+
+MAX_POLICIES = 5
+POLICY_MISMATCH = _(
+    "ご入力の旧証券番号・住所・電話番号では、ご契約を確認できませんでした。"
+    "ご契約時の住所と電話番号をご入力ください。ご不明な場合は代理店にお問い合わせください。"
+)
+
+SURVEY_SOURCE_CHOICES = [
+    ("", _("選択してください")),
+    ("group", _("団体（勤務先）からの案内")),
+    ("agency", _("代理店からの案内")),
+    ("mail", _("ダイレクトメール")),
+    ("web", _("インターネット検索")),
+    ("other", _("その他")),
+]
+
+
+class JaCharField(forms.CharField):
+    """A one-line text field normalised by ``ja.clean_text`` (widths, spaces, controls refused)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return ja.clean_text(value)
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class PasswordField(forms.CharField):
+    """Exactly as typed: never stripped, width-converted or case-folded."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault("max_length", 200)  # the rule's own 32 is reported in Japanese
+        super().__init__(**kwargs)
+
+
+class PolicyFieldsMixin:
+    """旧証券番号1 … 旧証券番号5: the first shown, 「追加」 reveals the next (also without JS)."""
+
+    def add_policy_fields(self, count: int) -> None:
+        for index in range(1, MAX_POLICIES + 1):
+            self.fields[f"policy_{index}"] = forms.CharField(
+                label=_("旧証券番号%(n)d") % {"n": index},
+                required=index == 1,
+                max_length=40,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "latin"}),
+            )
+        self.visible_policies = max(1, min(count, MAX_POLICIES))
+
+    def clean_policy_numbers(self) -> list[str]:
+        numbers: list[str] = []
+        for index in range(1, MAX_POLICIES + 1):
+            raw = self.cleaned_data.get(f"policy_{index}") or ""
+            if not raw.strip():
+                continue
+            try:
+                number = ja.clean_policy_number(raw)
+            except JaInputError as error:
+                self.add_error(f"policy_{index}", str(error))
+                continue
+            if ja.normalize_policy_number(number) in map(ja.normalize_policy_number, numbers):
+                self.add_error(f"policy_{index}", _("同じ証券番号が入力されています。"))
+                continue
+            numbers.append(number)
+        return numbers
+
+
+class ContactFieldsMixin:
+    """郵便番号・住所・電話番号 as at the time of the contract (★重要★)."""
+
+    def clean_postal_code(self) -> str:
+        try:
+            return ja.normalize_postal_code(self.cleaned_data["postal_code"])
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_phone(self) -> str:
+        try:
+            return ja.normalize_phone(self.cleaned_data["phone"])
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("マイページのログインIDになります。"),
+    )
+    email_confirm = forms.EmailField(
+        label=_("メールアドレス（確認用）"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    password = PasswordField(
+        label=_("パスワード"),
+        help_text=_(HELP_TEXT),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_confirm = PasswordField(
+        label=_("パスワード（確認用）"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    name = JaCharField(
+        label=_("氏名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    kana = JaCharField(
+        label=_("フリガナ"), max_length=50, help_text=_("全角カタカナ（ひらがなも可）")
+    )
+    birth_date = forms.DateField(
+        label=_("生年月日"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        input_formats=["%Y-%m-%d"],
+    )
+    postal_code = forms.CharField(
+        label=_("郵便番号"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        help_text=_("ご契約時の郵便番号（例：100-0005）"),
+    )
+    address = JaCharField(
+        label=_("住所"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        help_text=_("ご契約時の住所"),
+    )
+    phone = forms.CharField(
+        label=_("電話番号"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("ご契約時の電話番号（例：03-1234-5678）"),
+    )
+    survey_source = forms.ChoiceField(
+        label=_("このサービスを何でお知りになりましたか（任意）"),
+        choices=SURVEY_SOURCE_CHOICES,
+        required=False,
+    )
+    survey_comment = JaCharField(
+        label=_("ご意見・ご要望（任意）"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, policy_count: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_policy_fields(policy_count)
+        # The policies come right after the contact fields, before the questionnaire.
+        order = [name for name in self.fields if not name.startswith("survey_")]
+        self.order_fields([*order, "survey_source", "survey_comment"])
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        local, _, domain = email.rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    def clean_kana(self) -> str:
+        try:
+            return ja.to_katakana(self.cleaned_data["kana"])
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_birth_date(self) -> date:
+        birth = self.cleaned_data["birth_date"]
+        if birth >= timezone.localdate() or birth.year < 1900:
+            raise forms.ValidationError(_("生年月日を正しく入力してください。"))
+        return birth
+
+    def clean(self):
+        data = super().clean()
+        email, confirm = data.get("email"), data.get("email_confirm")
+        if email and confirm and email.lower() != confirm.lower():
+            self.add_error("email_confirm", _("メールアドレスが一致しません。"))
+        password = data.get("password")
+        if password is not None:
+            for problem in password_problems(
+                password, email=email or "", kana=data.get("kana") or ""
+            ):
+                self.add_error("password", problem)
+            if data.get("password_confirm") is not None and password != data["password_confirm"]:
+                self.add_error("password_confirm", _("パスワードが一致しません。"))
+        data["policy_numbers"] = self.clean_policy_numbers()
+        return data
+
+
+class RegistrationPasswordForm(forms.Form):
+    """Step 6 「パスワード設定」: the password chosen at step 2."""
+
+    password = PasswordField(
+        label=_("パスワード"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PolicyLinkForm(ContactFieldsMixin, forms.Form):
+    """Link another policy from MyPage: 旧証券番号 + address + phone, the same check as registration."""
+
+    policy_number = forms.CharField(label=_("旧証券番号"), max_length=40)
+    postal_code = forms.CharField(
+        label=_("郵便番号"),
+        max_length=10,
+        required=False,
+        help_text=_("ご契約時の郵便番号（任意）"),
+    )
+    address = JaCharField(label=_("住所"), max_length=200, help_text=_("ご契約時の住所"))
+    phone = forms.CharField(label=_("電話番号"), max_length=20, help_text=_("ご契約時の電話番号"))
+
+    def clean_postal_code(self) -> str:
+        if not self.cleaned_data.get("postal_code"):
+            return ""
+        return super().clean_postal_code()
+
+    def clean_policy_number(self) -> str:
+        try:
+            return ja.clean_policy_number(self.cleaned_data["policy_number"])
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class LoginForm(AllauthLoginForm):
+    """The MyPage login form (allauth's) with the guide's labels: ID（メールアドレス） and パスワード."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("ID（メールアドレス）")
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["login"].widget.attrs["autocomplete"] = "username"
+        self.fields["password"].label = _("パスワード")
+        self.fields["password"].help_text = ""  # the reset link sits under the form instead

@@ -1,0 +1,252 @@
+"""Writes of MyPage membership: registration (guide steps 3–7), policy linking, purges."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keizoku.contracts.models import Contract
+from keizoku.core.audit import audit_record
+from keizoku.notifications.services import mail_queue
+
+from .forms import MAX_POLICIES, POLICY_MISMATCH
+from .models import PendingRegistration, PolicyLink, User
+from .selectors import contract_match
+
+REGISTRATION_TTL = timedelta(hours=24)
+# A link stamped further in the future than this (clock skew between servers) is refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_PASSWORD_TRIES = 10
+
+
+class MembershipError(Exception):
+    """A refused membership change; ``str(error)`` is the Japanese message for the member."""
+
+
+class LinkState(StrEnum):
+    VALID = "valid"
+    USED = "used"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+class RegistrationLinkError(Exception):
+    def __init__(self, state: LinkState) -> None:
+        super().__init__(state.value)
+        self.state = state
+
+
+class WrongPassword(Exception):
+    pass
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RegistrationData:
+    """What step 2 collected, normalised; the password only as its hash."""
+
+    email: str
+    password_hash: str
+    name: str
+    kana: str
+    birth_date: Any
+    postal_code: str
+    address: str
+    phone: str
+    contract_ids: list[int]
+    survey: dict[str, str]
+
+
+def registration_submit(
+    *, data: RegistrationData, now: datetime | None = None, request: HttpRequest | None = None
+) -> None:
+    """Step 3 【確定】: queue the 本登録 mail with its one-time link (24 h).
+
+    An address that already belongs to a member gets a mail saying so instead, behind the same
+    screens (no enumeration). Nothing else is created until the link is used.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=data.email).exists():
+            mail_queue(
+                key=f"registration-exists:{uuid.uuid4()}",
+                kind="registration_exists",
+                to=data.email,
+                context={"login_url": f"{settings.BASE_URL}/mypage/login/"},
+            )
+            audit_record(action="registration.existing_address", request=request)
+            return
+        token = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG; only its hash is kept
+        pending = PendingRegistration.objects.create(
+            email=data.email,
+            password_hash=data.password_hash,
+            name=data.name,
+            kana=data.kana,
+            birth_date=data.birth_date,
+            postal_code=data.postal_code,
+            address=data.address,
+            phone=data.phone,
+            contract_ids=data.contract_ids,
+            survey=data.survey,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + REGISTRATION_TTL,
+        )
+        mail_queue(
+            key=f"registration:{pending.pk}",
+            kind="registration",
+            to=data.email,
+            context={
+                "name": data.name,
+                "expires_at": pending.expires_at,
+                "url": f"{settings.BASE_URL}/mypage/register/complete/{token}/",
+            },
+        )
+        audit_record(action="registration.submitted", obj=pending, request=request)
+
+
+def registration_link_state(*, token: str, now: datetime | None = None) -> LinkState:
+    """What a GET of the link shows; it never consumes the link."""
+    now = now or timezone.now()
+    pending = PendingRegistration.objects.filter(token_hash=token_hash(token)).first()
+    return _state(pending, now)
+
+
+def _state(pending: PendingRegistration | None, now: datetime) -> LinkState:
+    if pending is None or pending.created_at > now + FUTURE_TOLERANCE:
+        return LinkState.INVALID
+    if pending.completed_at is not None:
+        return LinkState.USED
+    if now >= pending.expires_at or pending.failed_attempts >= MAX_PASSWORD_TRIES:
+        return LinkState.EXPIRED
+    return LinkState.VALID
+
+
+def registration_complete(
+    *, token: str, password: str, now: datetime | None = None, request: HttpRequest | None = None
+) -> User:
+    """Step 6 【登録】: the password of step 2 completes the registration, exactly once.
+
+    Creates the member, its verified email address and its policy links. A wrong password
+    keeps the link usable until it expires (or after too many tries).
+    """
+    now = now or timezone.now()
+    digest = token_hash(token)
+    try:
+        with transaction.atomic():
+            pending = (
+                PendingRegistration.objects.select_for_update().filter(token_hash=digest).first()
+            )
+            state = _state(pending, now)
+            if state is not LinkState.VALID:
+                raise RegistrationLinkError(state)
+            if not check_password(password, pending.password_hash):
+                raise WrongPassword
+            if User.objects.filter(email__iexact=pending.email).exists():
+                raise RegistrationLinkError(LinkState.USED)
+            user = User(
+                email=pending.email,
+                name=pending.name,
+                kana=pending.kana,
+                password=pending.password_hash,
+            )
+            user.save()
+            EmailAddress.objects.create(user=user, email=pending.email, verified=True, primary=True)
+            contracts = list(
+                # of=self: PostgreSQL cannot lock the nullable side of the outer join.
+                Contract.objects.select_for_update(of=("self",))
+                .filter(pk__in=pending.contract_ids[:MAX_POLICIES], policy_link__isnull=True)
+                .order_by("policy_number")
+            )
+            PolicyLink.objects.bulk_create(
+                [PolicyLink(member=user, contract=contract) for contract in contracts]
+            )
+            pending.completed_at = now
+            pending.save(update_fields=["completed_at"])
+            mail_queue(
+                key=f"registration-complete:{pending.pk}",
+                kind="registration_complete",
+                to=user.email,
+                context={
+                    "name": user.name,
+                    "contracts": contracts,
+                    "mypage_url": f"{settings.BASE_URL}/mypage/",
+                },
+            )
+            audit_record(
+                action="registration.completed",
+                actor=user,
+                obj=user,
+                request=request,
+                details={"policies": [c.policy_number for c in contracts]},
+            )
+    except WrongPassword:
+        PendingRegistration.objects.filter(token_hash=digest).update(
+            failed_attempts=F("failed_attempts") + 1
+        )
+        raise
+    except IntegrityError:
+        # A concurrent completion of the same link won the race.
+        raise RegistrationLinkError(LinkState.USED) from None
+    return user
+
+
+def registration_purge_expired(*, now: datetime | None = None) -> int:
+    """Pending registrations never completed disappear 24 hours after they were made."""
+    now = now or timezone.now()
+    deleted, _ = PendingRegistration.objects.filter(expires_at__lte=now).delete()
+    return deleted
+
+
+def policy_link(
+    *,
+    member: User,
+    policy_number: str,
+    address: str,
+    phone: str,
+    request: HttpRequest | None = None,
+) -> PolicyLink:
+    """Link another policy to MyPage after the same check as registration; mail the member."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=member.pk).first()  # one change at a time
+        if PolicyLink.objects.filter(member=member).count() >= MAX_POLICIES:
+            raise MembershipError(_("マイページに登録できるご契約は5件までです。"))
+        contract = contract_match(policy_number=policy_number, address=address, phone=phone)
+        if contract is None or PolicyLink.objects.filter(contract=contract).exists():
+            audit_record(action="policy.link_refused", actor=member, request=request)
+            raise MembershipError(str(POLICY_MISMATCH))
+        link = PolicyLink.objects.create(member=member, contract=contract)
+        mail_queue(
+            key=f"policy-linked:{link.pk}",
+            kind="policy_linked",
+            to=member.email,
+            context={
+                "name": member.name,
+                "contract": contract,
+                "mypage_url": f"{settings.BASE_URL}/mypage/",
+            },
+        )
+        audit_record(action="policy.linked", actor=member, obj=contract, request=request)
+    return link
+
+
+def policy_unlink(*, member: User, link: PolicyLink, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        contract = link.contract
+        link.delete()
+        audit_record(action="policy.unlinked", actor=member, obj=contract, request=request)
