@@ -1,0 +1,103 @@
+"""The plans offered at renewal: 前年同等プラン, おすすめプラン and a validated カスタマイズ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import Coverages
+
+PLAN_LABELS = {"same": "前年同等プラン", "recommended": "おすすめプラン", "custom": "カスタマイズ"}
+PERSONAL_INJURY = ("30000000", "50000000", "100000000", "unlimited")  # ascending
+PROPERTY_DAMAGE = ("30000000", "50000000", "unlimited")  # ascending
+VEHICLE_COVERS = ("none", "general", "economy")
+DEDUCTIBLES = ("0-10", "5-10", "10-10")
+RIDERS = ("legal", "liability", "family_bike", "road")
+RECOMMENDED_MIN_PERSONAL_INJURY = "50000000"
+RECOMMENDED_DEDUCTIBLE = "5-10"
+
+
+class PlanError(ValueError):
+    """A coverage combination that cannot be chosen; ``str(error)`` is the Japanese reason."""
+
+
+def _offered_property_damage(value: str) -> str:
+    """The smallest limit offered on the web that is not below the contract's own."""
+    if value in PROPERTY_DAMAGE:
+        return value
+    try:
+        amount = int(value)
+    except ValueError:
+        return "unlimited"
+    for limit in PROPERTY_DAMAGE[:-1]:
+        if amount <= int(limit):
+            return limit
+    return "unlimited"
+
+
+def same_plan(current: Coverages) -> Coverages:
+    """前年同等プラン: last year's coverages (a 対物 limit not offered goes up to the next one)."""
+    return Coverages(
+        personal_injury=current.personal_injury,
+        property_damage=_offered_property_damage(current.property_damage),
+        vehicle_cover=current.vehicle_cover,
+        deductible=current.deductible if current.vehicle_cover != "none" else "",
+        riders=tuple(sorted(set(current.riders))),
+    )
+
+
+def recommended_plan(current: Coverages) -> Coverages:
+    """おすすめプラン: last year's coverages with the gaps most customers regret closed.
+
+    - 弁護士費用特約 added when missing (an accident where the customer is not at fault is
+      otherwise negotiated alone);
+    - 人身傷害 raised to at least 5,000万円;
+    - 対物賠償 無制限;
+    - with 一般 vehicle cover, the deductible 5-10万円 (cheaper than 0-10, and a small repair is
+      rarely worth the grade it costs); エコノミー and no vehicle cover stay as they are.
+    """
+    same = same_plan(current)
+    personal_injury = same.personal_injury
+    if PERSONAL_INJURY.index(personal_injury) < PERSONAL_INJURY.index(
+        RECOMMENDED_MIN_PERSONAL_INJURY
+    ):
+        personal_injury = RECOMMENDED_MIN_PERSONAL_INJURY
+    deductible = RECOMMENDED_DEDUCTIBLE if same.vehicle_cover == "general" else same.deductible
+    return Coverages(
+        personal_injury=personal_injury,
+        property_damage="unlimited",
+        vehicle_cover=same.vehicle_cover,
+        deductible=deductible,
+        riders=tuple(sorted({*same.riders, "legal"})),
+    )
+
+
+def custom_plan(data: dict[str, Any], *, vehicle_value: int) -> Coverages:
+    """カスタマイズ: any valid combination; an invalid one raises ``PlanError`` with the reason."""
+    personal_injury = str(data.get("personal_injury") or "")
+    property_damage = str(data.get("property_damage") or "")
+    vehicle_cover = str(data.get("vehicle_cover") or "")
+    deductible = str(data.get("deductible") or "")
+    riders = data.get("riders") or []
+    if personal_injury not in PERSONAL_INJURY:
+        raise PlanError("人身傷害の保険金額を選択してください。")
+    if property_damage not in PROPERTY_DAMAGE:
+        raise PlanError("対物賠償の限度額を選択してください。")
+    if vehicle_cover not in VEHICLE_COVERS:
+        raise PlanError("車両保険の種類を選択してください。")
+    if vehicle_cover == "none" and deductible:
+        raise PlanError("車両保険を付けない場合、免責金額は選択できません。")
+    if vehicle_cover != "none" and deductible not in DEDUCTIBLES:
+        raise PlanError("車両保険を付ける場合は、免責金額を選択してください。")
+    if vehicle_cover != "none" and vehicle_value <= 0:
+        raise PlanError(
+            "前年のご契約に車両保険がないため、車両保険の追加は代理店でのお手続きになります。"
+        )
+    if isinstance(riders, str) or any(rider not in RIDERS for rider in riders):
+        raise PlanError("選択できない特約が含まれています。")
+    return Coverages(
+        personal_injury=personal_injury,
+        property_damage=property_damage,
+        vehicle_cover=vehicle_cover,
+        deductible=deductible,
+        riders=tuple(sorted(set(riders))),
+    )
