@@ -1,0 +1,88 @@
+"""Reads for the wizard: the member's own contracts and applications (anything else is a 404)."""
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.db.models import F
+from django.http import Http404
+
+from keizoku.accounts.models import PolicyLink, User
+from keizoku.contracts.models import AgeCondition, Contract, DriverScope, VehicleUsage
+
+from .forms import DECLARATIONS
+from .models import Application
+
+logger = logging.getLogger(__name__)
+
+
+def member_contract_get(*, member: User, contract_id: int) -> Contract:
+    link = (
+        PolicyLink.objects.select_related("contract__group__agency")
+        .filter(contract_id=contract_id)
+        .first()
+    )
+    if link is None or link.member_id != member.pk:
+        if link is not None:
+            logger.warning(
+                "member asked for another member's contract",
+                extra={"member_id": member.pk, "contract_id": contract_id},
+            )
+        raise Http404
+    return link.contract
+
+
+def member_application_get(*, member: User, contract_id: int) -> Application:
+    """The member's live application for the contract (the latest if several were withdrawn)."""
+    contract = member_contract_get(member=member, contract_id=contract_id)
+    application = (
+        Application.objects.filter(
+            contract=contract, member=member, period_start=contract.period_end
+        )
+        .select_related("contract__group__agency")
+        .order_by("-pk")
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+def member_applications(*, member: User) -> dict[int, Application]:
+    """contract id → the member's latest application for its current period."""
+    result: dict[int, Application] = {}
+    current = Application.objects.filter(member=member, period_start=F("contract__period_end"))
+    for application in current.order_by("pk"):
+        result[application.contract_id] = application
+    return result
+
+
+def renewed_period_end(period_start: date) -> date:
+    """One year of cover from the renewed start (29 February falls back to the 28th)."""
+    try:
+        return period_start.replace(year=period_start.year + 1)
+    except ValueError:
+        return period_start.replace(year=period_start.year + 1, day=28)
+
+
+def application_summary(application: Application) -> dict[str, Any]:
+    """What the final confirmation (step 20), the completion page and the PDF all show."""
+    contract = application.contract
+    answers = application.answers
+    conditions = answers.get("conditions") or {}
+    labels = {
+        "age_condition": AgeCondition(
+            conditions.get("age_condition", contract.age_condition)
+        ).label,
+        "driver_scope": DriverScope(conditions.get("driver_scope", contract.driver_scope)).label,
+        "use": VehicleUsage(conditions.get("use", contract.use)).label,
+    }
+    declared = answers.get("declarations") or {}
+    return {
+        "application": application,
+        "labels": labels,
+        "new_period_end": renewed_period_end(application.period_start),
+        "declarations": [
+            (question, declared.get(code)) for code, question, _refers in DECLARATIONS
+        ],
+    }

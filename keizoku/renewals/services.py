@@ -1,0 +1,429 @@
+"""Writes of renewal applications: start, save a step, submit once, and the agency's decisions."""
+
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keizoku.accounts.models import PolicyLink, User
+from keizoku.contracts.models import Contract
+from keizoku.contracts.windows import contract_window
+from keizoku.core.audit import audit_record
+
+from . import steps
+from .models import Application
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A refused change of an application; ``str(error)`` is the Japanese message."""
+
+
+class StaleApplication(ApplicationError):
+    """Somebody else changed the application since it was shown (optimistic lock)."""
+
+
+# Allowed transitions (STYLE.md: statuses are guarded, never bare assignments).
+TRANSITIONS: dict[str, set[str]] = {
+    Application.Status.DRAFT: {
+        Application.Status.SUBMITTED,
+        Application.Status.REFERRED,
+        Application.Status.WITHDRAWN,
+    },
+    Application.Status.SUBMITTED: {
+        Application.Status.ACCEPTED,
+        Application.Status.REFERRED,
+        Application.Status.WITHDRAWN,
+    },
+    Application.Status.REFERRED: {
+        Application.Status.DRAFT,
+        Application.Status.ACCEPTED,
+        Application.Status.WITHDRAWN,
+    },
+    Application.Status.ACCEPTED: set(),
+    Application.Status.WITHDRAWN: set(),
+}
+
+
+def _transition(
+    application: Application, to: str, *, actor, request=None, details: dict | None = None
+) -> None:
+    before = application.status
+    if to not in TRANSITIONS[before]:
+        raise ApplicationError(_("この申込は現在の状態では変更できません。"))
+    application.status = to
+    application.version = F("version") + 1
+    application.save()
+    application.refresh_from_db(fields=["version"])
+    audit_record(
+        action="application.status",
+        actor=actor,
+        obj=application,
+        request=request,
+        details={"from": before, "to": to, **(details or {})},
+    )
+
+
+def new_acceptance_number() -> str:
+    """受付番号: K + 11 random digits, grouped for reading over the phone (K-1234-5678-901)."""
+    digits = f"{secrets.randbelow(10**11):011d}"
+    return f"K-{digits[:4]}-{digits[4:8]}-{digits[8:]}"
+
+
+def application_start(
+    *,
+    member: User,
+    contract: Contract,
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """The member's live application for this policy and period, created at the first visit."""
+    now = now or timezone.now()
+    if not PolicyLink.objects.filter(member=member, contract=contract).exists():
+        raise ApplicationError(_("このご契約はマイページに登録されていません。"))
+    live = Application.objects.filter(contract=contract, period_start=contract.period_end).exclude(
+        status=Application.Status.WITHDRAWN
+    )
+    existing = live.first()
+    if existing is not None:
+        if existing.member_id != member.pk:
+            raise ApplicationError(
+                _("このご契約の手続きはできません。代理店にお問い合わせください。")
+            )
+        return existing
+    if not contract_window(contract).is_open(now):
+        raise ApplicationError(_("このご契約のWEB更改手続きの受付期間外です。"))
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                contract=contract, member=member, period_start=contract.period_end
+            )
+            audit_record(
+                action="application.started", actor=member, obj=application, request=request
+            )
+    except IntegrityError:
+        # Two first visits at once (two tabs): both get the one that won.
+        return live.get()
+    return application
+
+
+def application_save_step(
+    *,
+    application: Application,
+    slug: str,
+    answers: dict[str, Any],
+    quote: dict | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Save one step's answers; later steps that depend on them must be done again."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != Application.Status.DRAFT:
+            raise ApplicationError(_("この申込はすでに手続きが済んでいます。"))
+        if not steps.is_reachable(slug, locked.completed_steps):
+            raise ApplicationError(_("前の手順が完了していません。"))
+        locked.answers = {**locked.answers, slug: answers}
+        locked.completed_steps = steps.after_completing(slug, locked.completed_steps)
+        if quote is not None:
+            locked.quote = quote
+            locked.quoted_contract_version = locked.contract.version
+            locked.annual_premium = quote["annual_premium"]
+        locked.version += 1
+        locked.save()
+        audit_record(
+            action="application.step_saved",
+            actor=locked.member,
+            obj=locked,
+            request=request,
+            details={"step": slug},
+        )
+    application.refresh_from_db()
+
+
+def application_refer_ineligible(
+    *, application: Application, reasons: list[dict], request: HttpRequest | None = None
+) -> None:
+    """Step 11: a policy that cannot be renewed online is flagged for the agency (`referred`)."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != Application.Status.DRAFT:
+            return
+        locked.referral_reasons = reasons
+        locked.save(update_fields=["referral_reasons", "updated_at"])
+        _transition(
+            locked,
+            Application.Status.REFERRED,
+            actor=locked.member,
+            request=request,
+            details={"reasons": [reason["code"] for reason in reasons]},
+        )
+    application.refresh_from_db()
+
+
+def application_submit(
+    *,
+    application: Application,
+    idempotency_key: str,
+    member: User,
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """【申し込む】: the binding application, exactly once.
+
+    One transaction writes the status, the 受付番号 and the confirmation mail. A repeated submit
+    (double click, reload, back button, second tab, parallel POSTs) returns the first result.
+    """
+    from keizoku.notifications.services import mail_queue
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        done = Application.objects.filter(idempotency_key=idempotency_key).first()
+        if done is not None:
+            if done.member_id != member.pk:
+                raise ApplicationError(_("この申込は受け付けられません。"))
+            return done
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("contract__group")
+            .get(pk=application.pk, member=member)
+        )
+        if locked.acceptance_number:
+            return locked  # submitted already, from another tab
+        if locked.status != Application.Status.DRAFT:
+            raise ApplicationError(_("この申込は現在の状態では申し込めません。"))
+        if not steps.is_reachable("confirm", locked.completed_steps):
+            raise ApplicationError(_("まだ完了していない手順があります。"))
+        if not contract_window(locked.contract).is_open(now):
+            raise ApplicationError(
+                _("WEB更改手続きの受付期間が終了しました。代理店にお問い合わせください。")
+            )
+        if locked.quoted_contract_version != locked.contract.version:
+            raise ApplicationError(
+                _("ご契約内容が変更されたため、保険料を計算し直す必要があります。")
+            )
+        referred = bool(locked.referral_reasons)
+        locked.acceptance_number = _unique_acceptance_number()
+        locked.idempotency_key = idempotency_key
+        locked.submitted_at = now
+        locked.save(
+            update_fields=["acceptance_number", "idempotency_key", "submitted_at", "updated_at"]
+        )
+        _transition(
+            locked,
+            Application.Status.REFERRED if referred else Application.Status.SUBMITTED,
+            actor=member,
+            request=request,
+            details={"acceptance_number": locked.acceptance_number},
+        )
+        mail_queue(
+            key=f"application-submitted:{locked.pk}",
+            kind="application_submitted",
+            to=member.email,
+            context={
+                "application": locked,
+                "contract": locked.contract,
+                "name": member.name,
+                "referred": referred,
+                "premium": f"{locked.annual_premium:,}円",
+                "mypage_url": f"{settings.BASE_URL}/mypage/",
+            },
+        )
+    logger.info("application submitted", extra={"application_id": locked.pk})
+    return locked
+
+
+def _unique_acceptance_number() -> str:
+    for _attempt in range(10):
+        number = new_acceptance_number()
+        if not Application.objects.filter(acceptance_number=number).exists():
+            return number
+    raise RuntimeError("could not draw a free acceptance number")
+
+
+def application_set_referral(*, application: Application, reasons: list[dict]) -> None:
+    """Declarations answered 「はい」 that need the agency: the application will be `referred`."""
+    Application.objects.filter(pk=application.pk, status=Application.Status.DRAFT).update(
+        referral_reasons=reasons, updated_at=timezone.now()
+    )
+    application.refresh_from_db()
+
+
+def application_invalidate_quote(*, application: Application) -> None:
+    """The contract changed under the draft: its quote no longer stands; choose the plan again."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked.quote = None
+        locked.quoted_contract_version = None
+        locked.annual_premium = None
+        locked.completed_steps = [
+            slug
+            for slug in locked.completed_steps
+            if slug not in ("current", "conditions", "plan", "premium", "confirm")
+        ]
+        locked.save()
+        audit_record(
+            action="application.quote_invalidated",
+            actor=None,
+            obj=locked,
+            details={"contract_version": locked.contract.version},
+        )
+    application.refresh_from_db()
+
+
+# --- The agency's decisions (back office): accept, refer back, withdraw ------------------------
+# Each takes the version the clerk saw; a change by anybody else since (another clerk, the
+# customer) makes it stale, and nothing is written (UPDATE ... WHERE version = n).
+
+
+def _claim_version(application: Application, expected_version: int) -> Application:
+    """Take the row at the version the clerk saw, or raise StaleApplication (in the caller's
+    transaction: the UPDATE holds the row until commit)."""
+    claimed = Application.objects.filter(pk=application.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not claimed:
+        raise StaleApplication(
+            _(
+                "この申込は、表示した後に他の担当者またはお客さまによって更新されています。"
+                "最新の内容を確認してから、もう一度操作してください。"
+            )
+        )
+    return Application.objects.select_related("contract__group__agency", "member").get(
+        pk=application.pk
+    )
+
+
+def application_accept(
+    *,
+    application: Application,
+    expected_version: int,
+    actor: User,
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """受付: the agency accepts the application; the premium is fixed at the quoted one."""
+    from keizoku.notifications.services import mail_queue
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _claim_version(application, expected_version)
+        premium = locked.annual_premium
+        if premium is None and locked.quote:
+            premium = locked.quote.get("annual_premium")
+        if premium is None:
+            raise ApplicationError(_("保険料が確定していないため、受付できません。"))
+        if Application.Status.ACCEPTED not in TRANSITIONS[locked.status]:
+            raise ApplicationError(_("この申込は現在の状態では変更できません。"))
+        locked.accepted_premium = premium
+        locked.decided_at = now
+        locked.save(update_fields=["accepted_premium", "decided_at", "updated_at"])
+        _transition(
+            locked,
+            Application.Status.ACCEPTED,
+            actor=actor,
+            request=request,
+            details={"accepted_premium": premium},
+        )
+        mail_queue(
+            key=f"application-accepted:{locked.pk}",
+            kind="application_accepted",
+            to=locked.member.email,
+            context={
+                "application": locked,
+                "contract": locked.contract,
+                "name": locked.member.name,
+                "premium": f"{premium:,}円",
+                "mypage_url": f"{settings.BASE_URL}/mypage/",
+            },
+        )
+    application.refresh_from_db()
+    return application
+
+
+def application_refer_back(
+    *,
+    application: Application,
+    expected_version: int,
+    actor: User,
+    message: str,
+    request: HttpRequest | None = None,
+) -> Application:
+    """差し戻し: back to the customer with the agency's message (shown on MyPage, and mailed)."""
+    from keizoku.notifications.services import mail_queue
+
+    if not message.strip():
+        raise ApplicationError(_("お客さまへのメッセージを入力してください。"))
+    with transaction.atomic():
+        locked = _claim_version(application, expected_version)
+        locked.agency_message = message.strip()
+        locked.save(update_fields=["agency_message", "updated_at"])
+        if locked.status == Application.Status.REFERRED:
+            # Already with the agency: a new message only.
+            audit_record(
+                action="application.message",
+                actor=actor,
+                obj=locked,
+                request=request,
+                details={"status": locked.status},
+            )
+        else:
+            _transition(
+                locked,
+                Application.Status.REFERRED,
+                actor=actor,
+                request=request,
+                details={"by": "agency"},
+            )
+        locked.refresh_from_db(fields=["version"])
+        agency = locked.contract.group.agency
+        mail_queue(
+            key=f"application-referred:{locked.pk}:{locked.version}",
+            kind="application_referred",
+            to=locked.member.email,
+            context={
+                "application": locked,
+                "contract": locked.contract,
+                "agency": agency,
+                "name": locked.member.name,
+                "message": locked.agency_message,
+                "mypage_url": f"{settings.BASE_URL}/mypage/",
+            },
+        )
+    application.refresh_from_db()
+    return application
+
+
+def application_withdraw(
+    *,
+    application: Application,
+    expected_version: int,
+    actor: User,
+    reason: str = "",
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """取下げ: the application ends; the policy may be renewed again (by the agency or online)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _claim_version(application, expected_version)
+        if Application.Status.WITHDRAWN not in TRANSITIONS[locked.status]:
+            raise ApplicationError(_("この申込は現在の状態では変更できません。"))
+        locked.decided_at = now
+        locked.save(update_fields=["decided_at", "updated_at"])
+        _transition(
+            locked,
+            Application.Status.WITHDRAWN,
+            actor=actor,
+            request=request,
+            details={"reason": reason.strip()[:500]} if reason.strip() else None,
+        )
+    application.refresh_from_db()
+    return application

@@ -1,0 +1,429 @@
+"""Clickar: the renewal wizard (guide steps 10–21). Thin views: parse → service → render."""
+
+import secrets
+import time
+
+from allauth.account import app_settings as allauth_settings
+from allauth.account.internal.flows.login import get_authentication_records
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from keizoku.contracts.windows import contract_window
+
+from . import pricing, selectors, services, steps
+from .forms import (
+    DECLARATIONS,
+    ConditionsForm,
+    ConfirmForm,
+    ConsentForm,
+    CustomPlanForm,
+    DeclarationsForm,
+    DeliveryForm,
+    DisclosureForm,
+    PaymentForm,
+    PlanChoiceForm,
+)
+from .models import Application
+from .pdf import application_pdf
+
+
+def _recently_authenticated(request: HttpRequest) -> bool:
+    """A password or second factor entered in this session within the last 5 minutes (SECURITY.md):
+    at login or at a re-authentication."""
+    records = get_authentication_records(request, request.user)
+    latest = max((record.get("at", 0) for record in records), default=0)
+    return time.time() - latest < allauth_settings.REAUTHENTICATION_TIMEOUT
+
+
+def _posted(request: HttpRequest):
+    """The POST data for a form, even an empty POST (an unticked lone checkbox posts nothing)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _step_url(application: Application, slug: str) -> str:
+    return reverse("renewals:step", args=[application.contract_id, slug])
+
+
+def _next(application: Application) -> HttpResponse:
+    if application.status == Application.Status.REFERRED and not application.acceptance_number:
+        return redirect("renewals:referred", application.contract_id)
+    return redirect(
+        _step_url(application, steps.first_incomplete(application.completed_steps).slug)
+    )
+
+
+@login_required
+@require_GET
+def start(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """「契約の更改」 / 「手続きを再開」: the first incomplete step of the member's application."""
+    contract = selectors.member_contract_get(member=request.user, contract_id=contract_id)
+    try:
+        application = services.application_start(
+            member=request.user, contract=contract, request=request
+        )
+    except services.ApplicationError as error:
+        messages.error(request, str(error))
+        return redirect("accounts:renewals")
+    if application.acceptance_number:
+        return redirect("renewals:complete", contract.pk)
+    return _next(application)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, contract_id: int, slug: str) -> HttpResponse:
+    if slug not in steps.BY_SLUG:
+        raise Http404
+    application = selectors.member_application_get(member=request.user, contract_id=contract_id)
+    if application.acceptance_number:
+        return redirect("renewals:complete", contract_id)
+    if application.status != Application.Status.DRAFT:
+        return _next(application)
+    if not steps.is_reachable(slug, application.completed_steps):
+        # No step can be skipped by typing its URL: back to the first one not done.
+        return _next(application)
+    if not contract_window(application.contract).is_open(timezone.now()):
+        return render(
+            request,
+            "renewals/window_closed.html",
+            {"application": application, "contract": application.contract},
+            status=410,
+        )
+    if application.quote and application.quoted_contract_version != application.contract.version:
+        messages.warning(
+            request,
+            _("ご契約内容が変更されたため、保険料を計算し直しました。補償内容からご確認ください。"),
+        )
+        services.application_invalidate_quote(application=application)
+        if not steps.is_reachable(slug, application.completed_steps):
+            return _next(application)
+    handler = STEP_HANDLERS[slug]
+    return handler(request, application)
+
+
+def _render_step(request, application, slug, context, *, status=200) -> HttpResponse:
+    step_info = steps.BY_SLUG[slug]
+    previous = steps.previous_step(slug)
+    return render(
+        request,
+        f"renewals/step_{slug}.html",
+        {
+            "application": application,
+            "contract": application.contract,
+            "step": step_info,
+            "steps": steps.STEPS,
+            "previous_url": _step_url(application, previous.slug)
+            if previous
+            else reverse("accounts:renewals"),
+            **context,
+        },
+        status=status,
+    )
+
+
+def _save(request, application, slug, answers, *, quote=None) -> HttpResponse:
+    try:
+        services.application_save_step(
+            application=application, slug=slug, answers=answers, quote=quote, request=request
+        )
+    except services.ApplicationError as error:
+        messages.error(request, str(error))
+    if request.GET.get("return") == "confirm" and steps.is_reachable(
+        "confirm", application.completed_steps
+    ):
+        return redirect(_step_url(application, "confirm"))
+    return _next(application)
+
+
+def _simple_form_step(form_class, slug):
+    def handle(request, application):
+        saved = application.answers.get(slug)
+        form = form_class(_posted(request), initial=saved or None)
+        if request.method == "POST" and form.is_valid():
+            return _save(request, application, slug, form.cleaned_data)
+        return _render_step(
+            request, application, slug, {"form": form}, status=400 if form.errors else 200
+        )
+
+    return handle
+
+
+def _notes(request, application):
+    """11: who may renew online; an ineligible policy ends here and is flagged for the agency."""
+    reasons = pricing.eligibility_reasons(application, now=timezone.now())
+    if request.method == "POST":
+        if reasons:
+            services.application_refer_ineligible(
+                application=application, reasons=reasons, request=request
+            )
+            return _next(application)
+        return _save(request, application, "notes", {"eligible": True})
+    return _render_step(request, application, "notes", {"reasons": reasons})
+
+
+def _current(request, application):
+    """13: the expiring policy as it stands."""
+    if request.method == "POST":
+        return _save(request, application, "current", {"seen": True})
+    return _render_step(request, application, "current", {"c": application.contract})
+
+
+def _conditions(request, application):
+    """14: driver conditions, licence, vehicle — each change re-prices."""
+    contract = application.contract
+    initial = application.answers.get("conditions") or {
+        "age_condition": contract.age_condition,
+        "driver_scope": contract.driver_scope,
+        "use": contract.use,
+        "gold_license": "yes" if contract.gold_license else "no",
+    }
+    if isinstance(initial.get("gold_license"), bool):
+        initial = {
+            **initial,
+            "gold_license": "yes" if initial["gold_license"] else "no",
+            "same_vehicle": "yes" if initial.get("same_vehicle", True) else "no",
+        }
+    form = ConditionsForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        answers = form.cleaned_data
+        if not answers["same_vehicle"]:
+            services.application_refer_ineligible(
+                application=application,
+                reasons=[
+                    {
+                        "code": "vehicle_change",
+                        "text": _("お車の入れ替えは代理店でのお手続きになります。"),
+                    }
+                ],
+                request=request,
+            )
+            return _next(application)
+        return _save(request, application, "conditions", answers)
+    return _render_step(
+        request, application, "conditions", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _plan(request, application):
+    """15: 前年同等 / おすすめ / カスタマイズ side by side, each with its premium."""
+    saved = application.answers.get("plan") or {}
+    custom_initial = saved.get("custom") or pricing.coverages_of(application, "same")
+    htmx = request.headers.get("HX-Request") == "true"
+    # The custom coverages count when the customer works on them: chose the plan, asked for a
+    # new price without JavaScript, or changed one of them (htmx).
+    editing_custom = request.POST.get("plan") == "custom" or "reprice" in request.POST or htmx
+    custom_form = CustomPlanForm(
+        _posted(request) if editing_custom else None, initial=custom_initial, prefix="custom"
+    )
+    choice_form = PlanChoiceForm(_posted(request), initial={"plan": saved.get("plan")})
+    custom_coverages = custom_initial
+    custom_error = ""
+    if custom_form.is_bound and custom_form.is_valid():
+        custom_coverages = pricing.coverages_from_form(custom_form.cleaned_data)
+    quotes = pricing.plan_quotes(application, custom=custom_coverages)
+    if "custom" in quotes and isinstance(quotes["custom"], str):
+        custom_error, quotes["custom"] = quotes["custom"], None
+    if htmx and request.method == "POST":
+        # The live re-pricing of the custom plan: only its premium fragment.
+        return render(
+            request,
+            "renewals/_custom_premium.html",
+            {"quote": quotes.get("custom"), "error": custom_error},
+        )
+    if request.method == "POST" and "reprice" not in request.POST and choice_form.is_valid():
+        plan = choice_form.cleaned_data["plan"]
+        if plan == "custom" and (custom_error or not custom_form.is_valid()):
+            choice_form.add_error(None, custom_error or _("カスタマイズの内容をご確認ください。"))
+        else:
+            coverages = (
+                custom_coverages if plan == "custom" else pricing.coverages_of(application, plan)
+            )
+            answers = {
+                "plan": plan,
+                "coverages": coverages,
+                "custom": custom_coverages if plan == "custom" else saved.get("custom"),
+            }
+            return _save(request, application, "plan", answers)
+    labels = dict(choice_form.fields["plan"].choices)
+    plans = [
+        {"code": code, "label": labels[code], "quote": quotes.get(code)}
+        for code in ("same", "recommended", "custom")
+    ]
+    return _render_step(
+        request,
+        application,
+        "plan",
+        {
+            "choice_form": choice_form,
+            "custom_form": custom_form,
+            "quotes": quotes,
+            "plans": plans,
+            "custom_error": custom_error,
+            "selected": request.POST.get("plan") or saved.get("plan"),
+        },
+        status=400 if choice_form.errors else 200,
+    )
+
+
+def _premium(request, application):
+    """16: the renewed premium, the monthly deduction, the new grade and why it changed."""
+    quote = pricing.application_quote(application)
+    if request.method == "POST":
+        return _save(request, application, "premium", {"seen": True}, quote=quote)
+    projection = quote["projection"]
+    rows = list(zip(projection["with_accidents"], projection["without_accidents"], strict=True))
+    return _render_step(request, application, "premium", {"quote": quote, "projection_rows": rows})
+
+
+def _delivery(request, application):
+    """19: Web証券 (with its discount) or paper; the quote follows the choice."""
+    form = DeliveryForm(_posted(request), initial=application.answers.get("delivery"))
+    if request.method == "POST" and form.is_valid():
+        application.answers = {**application.answers, "delivery": form.cleaned_data}
+        quote = pricing.application_quote(application)
+        return _save(request, application, "delivery", form.cleaned_data, quote=quote)
+    return _render_step(
+        request,
+        application,
+        "delivery",
+        {
+            "form": form,
+            "paperless_discount": pricing.paperless_discount(application),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _declarations(request, application):
+    """17: はい/いいえ, nothing pre-selected; some はい refer the application to the agency."""
+    form = DeclarationsForm(_posted(request), initial=application.answers.get("declarations"))
+    if request.method == "POST" and form.is_valid():
+        answers = form.cleaned_data
+        response = _save(request, application, "declarations", answers)
+        referring = [
+            {"code": code, "text": str(question)}
+            for code, question, refers in DECLARATIONS
+            if refers and answers[code] == "yes"
+        ]
+        services.application_set_referral(application=application, reasons=referring)
+        return response
+    return _render_step(
+        request, application, "declarations", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _payment(request, application):
+    """18: payroll deduction (12 instalments) for employees; annual transfer for retirees."""
+    form = PaymentForm(_posted(request))
+    method = pricing.payment_method(application)
+    if request.method == "POST" and form.is_valid():
+        return _save(request, application, "payment", {"method": method, "confirmed": True})
+    return _render_step(
+        request,
+        application,
+        "payment",
+        {"form": form, "method": method, "quote": application.quote},
+        status=400 if form.errors else 200,
+    )
+
+
+def _confirm(request, application):
+    """20: everything, 「修正する」 per section, the intent checkbox, re-authentication, 【申し込む】."""
+    form = ConfirmForm(_posted(request), initial={"idempotency_key": secrets.token_urlsafe(24)})
+    if request.method == "POST" and form.is_valid():
+        if not _recently_authenticated(request):
+            # The final 【申し込む】 needs a password (or second factor) in the last 5 minutes.
+            url = (
+                reverse("account_reauthenticate")
+                + "?"
+                + urlencode({"next": _step_url(application, "confirm")})
+            )
+            messages.info(request, _("お申し込みの前に、もう一度パスワードを入力してください。"))
+            return redirect(url)
+        try:
+            services.application_submit(
+                application=application,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                member=request.user,
+                request=request,
+            )
+        except services.ApplicationError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("renewals:complete", application.contract_id)
+    return _render_step(
+        request,
+        application,
+        "confirm",
+        {
+            "form": form,
+            **selectors.application_summary(application),
+            "needs_reauth": not _recently_authenticated(request),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+STEP_HANDLERS = {
+    "consent": _simple_form_step(ConsentForm, "consent"),
+    "notes": _notes,
+    "disclosure": _simple_form_step(DisclosureForm, "disclosure"),
+    "current": _current,
+    "conditions": _conditions,
+    "plan": _plan,
+    "premium": _premium,
+    "declarations": _declarations,
+    "payment": _payment,
+    "delivery": _delivery,
+    "confirm": _confirm,
+}
+
+
+@login_required
+@require_GET
+def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The end of the online path: the agency takes over, with its contact."""
+    application = selectors.member_application_get(member=request.user, contract_id=contract_id)
+    return render(
+        request,
+        "renewals/referred.html",
+        {"application": application, "contract": application.contract},
+    )
+
+
+@login_required
+@require_GET
+def complete(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """21 「お申込み完了」: the 受付番号, the PDF and the mail."""
+    application = selectors.member_application_get(member=request.user, contract_id=contract_id)
+    if not application.acceptance_number:
+        return _next(application)
+    return render(
+        request,
+        "renewals/complete.html",
+        {"application": application, "contract": application.contract},
+    )
+
+
+@login_required
+@require_GET
+def receipt_pdf(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """申込内容控え (PDF)."""
+    application = selectors.member_application_get(member=request.user, contract_id=contract_id)
+    if not application.acceptance_number:
+        raise Http404
+    pdf = application_pdf(application)
+    response = FileResponse(
+        pdf,
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"moushikomi-{application.acceptance_number}.pdf",
+    )
+    return response
