@@ -1,0 +1,88 @@
+"""Back-office forms: search, the decisions on an application, CSV upload, audit filters."""
+
+import re
+
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from keizoku.contracts.models import ImportBatch
+
+from .selectors import FILTER_LABELS
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_MESSAGE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("証券番号・氏名・フリガナ・電話番号"), required=False, max_length=100
+    )
+    group = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    agency = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    state = forms.ChoiceField(
+        label=_("状態"),
+        required=False,
+        choices=[("", _("すべて")), *FILTER_LABELS.items()],
+    )
+
+
+class VersionForm(forms.Form):
+    """The version of the application the clerk saw (optimistic lock)."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReferForm(VersionForm):
+    message = forms.CharField(
+        label=_("お客さまへのメッセージ"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("マイページに表示され、メールでもお知らせします（2,000文字以内）。"),
+    )
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].replace("\r\n", "\n")
+        if _MESSAGE_CONTROL.search(message):
+            raise forms.ValidationError(_("使用できない文字（制御文字）が含まれています。"))
+        if not message.strip():
+            raise forms.ValidationError(_("お客さまへのメッセージを入力してください。"))
+        return message.strip()
+
+
+class WithdrawForm(VersionForm):
+    reason = forms.CharField(label=_("取下げの理由（任意）"), max_length=500, required=False)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("取り込むファイルの種類"), choices=ImportBatch.Kind.choices)
+    file = forms.FileField(label=_("CSVファイル"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("ファイルが大きすぎます（20MBまで）。"))
+        return upload
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("操作者"), required=False, max_length=150)
+    action = forms.CharField(label=_("操作"), required=False, max_length=60)
+    object_type = forms.CharField(label=_("対象の種類"), required=False, max_length=60)
+    object_id = forms.CharField(label=_("対象のID"), required=False, max_length=64)
+    date_from = forms.DateField(
+        label=_("開始日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TotpForm(ActivateTOTPForm):
+    """allauth's TOTP activation, with the label in Japanese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("認証アプリに表示された6桁のコード")
+        self.fields["code"].widget.attrs.pop("placeholder", None)
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"

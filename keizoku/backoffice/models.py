@@ -1,0 +1,86 @@
+"""Staff roles (代理店スタッフ・保険会社管理者・監査担当) and the reminder mails already sent."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffProfile(models.Model):
+    """What a staff user may see and do in the back office."""
+
+    class Role(models.TextChoices):
+        AGENCY_STAFF = "agency_staff", _("代理店スタッフ")
+        INSURER_ADMIN = "insurer_admin", _("保険会社管理者")
+        AUDITOR = "auditor", _("監査担当（閲覧のみ）")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    role = models.CharField(_("役割"), max_length=16, choices=Role)
+    agency = models.ForeignKey(
+        "contracts.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("代理店"),
+    )
+    is_active = models.BooleanField(_("有効"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("スタッフ")
+        verbose_name_plural = _("スタッフ")
+        constraints = [
+            # Agency staff belong to exactly one agency; the insurer's roles to none.
+            models.CheckConstraint(
+                condition=(Q(role="agency_staff") & Q(agency__isnull=False))
+                | (~Q(role="agency_staff") & Q(agency__isnull=True)),
+                name="staff_agency_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.role})"
+
+    @property
+    def sees_all_agencies(self) -> bool:
+        return self.role != self.Role.AGENCY_STAFF
+
+    @property
+    def read_only(self) -> bool:
+        return self.role == self.Role.AUDITOR
+
+
+class Reminder(models.Model):
+    """A reminder mail queued for one policy, period, threshold and recipient: never twice."""
+
+    class Recipient(models.TextChoices):
+        MEMBER = "member", _("会員（未申込）")
+        HOLDER = "holder", _("契約者（未登録）")
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="reminders"
+    )
+    period_end = models.DateField()
+    threshold = models.PositiveSmallIntegerField()  # days before expiry: 60, 30, 14, 7, 3
+    recipient = models.CharField(max_length=8, choices=Recipient)
+    to = models.EmailField()
+    mail = models.ForeignKey(
+        "notifications.OutboundMail", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("リマインダー")
+        verbose_name_plural = _("リマインダー")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period_end", "threshold", "recipient"],
+                name="reminder_once_per_policy_threshold",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.period_end} -{self.threshold}d {self.recipient}"

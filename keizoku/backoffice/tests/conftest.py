@@ -1,0 +1,151 @@
+"""Named people for the back-office tests: two agencies' clerks, an insurer admin, an auditor."""
+
+import time
+
+import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+
+from keizoku.accounts.models import PolicyLink, User
+from keizoku.backoffice.services import staff_create
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from keizoku.renewals.models import Application
+
+PASSWORD = "Staff-pass-2026"
+
+
+def totp_code(secret: str) -> str:
+    """What the clerk's authenticator app shows now."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    # Argon2 is the production hasher; dozens of staff accounts per test run need a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_staff(email: str, role: str, agency=None, *, totp: bool = True) -> User:
+    user, _password = staff_create(email=email, role=role, agency=agency, password=PASSWORD)
+    if totp:
+        user.totp_secret = generate_totp_secret()
+        TOTP.activate(user, user.totp_secret)
+    return user
+
+
+def login_staff(client, user: User, *, mfa: bool = True) -> None:
+    """A session as the staff login leaves it: password, then the second factor."""
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    records = [{"method": "password", "at": now, "email": user.email}]
+    if mfa:
+        authenticator = Authenticator.objects.filter(user=user, type="totp").first()
+        records.append({"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"})
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+@pytest.fixture
+def agency():
+    return make_agency(code="DEMO", name="デモ保険サービス")
+
+
+@pytest.fixture
+def other_agency():
+    return make_agency(code="OTHER", name="ほか保険サービス")
+
+
+@pytest.fixture
+def group(agency):
+    return make_group(agency=agency, code="DEMO-A", name="株式会社デモ製作所")
+
+
+@pytest.fixture
+def other_group(other_agency):
+    return make_group(agency=other_agency, code="OTHER-A", name="ほか商事")
+
+
+@pytest.fixture
+def contract(group):
+    return make_contract(group=group, policy_number="DM-0001")
+
+
+@pytest.fixture
+def other_contract(other_group):
+    return make_contract(
+        group=other_group,
+        policy_number="OT-0001",
+        holder_name="他社 花子",
+        holder_kana="タシャ ハナコ",
+    )
+
+
+@pytest.fixture
+def clerk(agency):
+    return make_staff("clerk@demo.example.jp", "agency_staff", agency)
+
+
+@pytest.fixture
+def other_clerk(other_agency):
+    return make_staff("clerk@other.example.jp", "agency_staff", other_agency)
+
+
+@pytest.fixture
+def insurer_admin():
+    return make_staff("admin@insurer.example.jp", "insurer_admin")
+
+
+@pytest.fixture
+def auditor():
+    return make_staff("audit@insurer.example.jp", "auditor")
+
+
+@pytest.fixture
+def member(contract):
+    user = make_member("taro@example.jp", name="継続 太郎")
+    PolicyLink.objects.create(member=user, contract=contract)
+    return user
+
+
+QUOTE = {
+    "plan": "same",
+    "plan_label": "前年同等プラン",
+    "annual_premium": 70_800,
+    "next_grade": 14,
+    "payment_method": "payroll",
+    "payment_label": "給与天引き（12回）",
+    "installments": [5_900] * 12,
+    "lines": [],
+}
+
+
+def make_application(contract, member, status="submitted", number="K-0000-0000-001", **fields):
+    values = {
+        "contract": contract,
+        "member": member,
+        "period_start": contract.period_end,
+        "status": status,
+        "quote": dict(QUOTE),
+        "annual_premium": QUOTE["annual_premium"],
+        "acceptance_number": None if status == "draft" else number,
+        "completed_steps": [],
+    }
+    if status != "draft":
+        from django.utils import timezone
+
+        values["submitted_at"] = timezone.now()
+    values.update(fields)
+    return Application.objects.create(**values)
+
+
+@pytest.fixture
+def application(contract, member):
+    return make_application(contract, member)

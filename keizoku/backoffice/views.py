@@ -1,0 +1,495 @@
+"""Back-office views (thin): parse, check the staff member's reach, call a selector or service."""
+
+import base64
+import csv
+import hashlib
+import io
+import secrets
+from pathlib import Path
+
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.recovery_codes.internal.flows import auto_generate_recovery_codes
+from allauth.mfa.totp.internal.auth import TOTP, clear_totp_secret
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from keizoku.accounts.models import PolicyLink
+from keizoku.contracts.importing import ImportFileError, RowError, decode
+from keizoku.contracts.models import Group, ImportBatch
+from keizoku.contracts.services import contracts_import, groups_import
+from keizoku.core import ja
+from keizoku.core.audit import audit_record
+from keizoku.renewals import exports
+from keizoku.renewals.models import Application
+from keizoku.renewals.services import (
+    ApplicationError,
+    StaleApplication,
+    application_accept,
+    application_refer_back,
+    application_withdraw,
+)
+
+from . import selectors
+from .auth import Role, not_found, staff_required
+from .forms import (
+    AuditFilterForm,
+    ImportForm,
+    ReferForm,
+    SearchForm,
+    TotpForm,
+    VersionForm,
+    WithdrawForm,
+)
+
+WRITERS = (Role.AGENCY_STAFF, Role.INSURER_ADMIN)
+UPLOAD_DIR = Path(settings.VAR_DIR) / "backoffice-uploads"
+IMPORTERS = {ImportBatch.Kind.GROUPS: groups_import, ImportBatch.Kind.CONTRACTS: contracts_import}
+
+
+# --- session -----------------------------------------------------------------------------------
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(action="staff.logout", request=request)
+    logout(request)
+    messages.info(request, _("ログアウトしました。"))
+    return redirect("backoffice:login")
+
+
+@staff_required(mfa=False, read_only_post=True)
+def mfa_setup(request: HttpRequest) -> HttpResponse:
+    """First login of a staff member: set up the authenticator app (TOTP) before anything else."""
+    if is_mfa_enabled(request.user):
+        return redirect("backoffice:dashboard")
+    form = TotpForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            totp = TOTP.activate(request.user, form.secret).instance
+            recovery = auto_generate_recovery_codes(request)
+            clear_totp_secret(request)
+            audit_record(action="staff.mfa_activated", request=request, obj=request.user)
+        # The code just typed proves the second factor for this session.
+        record_authentication(request, request.user, "mfa", id=totp.pk, type=totp.type)
+        codes = recovery.wrap().get_unused_codes() if recovery is not None else []
+        return render(request, "backoffice/mfa_done.html", {"codes": codes})
+    adapter = get_mfa_adapter()
+    totp_url = adapter.build_totp_url(request.user, form.secret)
+    svg = adapter.build_totp_svg(totp_url)
+    qr = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return render(
+        request, "backoffice/mfa_setup.html", {"form": form, "secret": form.secret, "qr": qr}
+    )
+
+
+# --- dashboard and contracts ---------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    blocks = selectors.dashboard(request.staff, now=now)
+    return render(
+        request,
+        "backoffice/dashboard.html",
+        {
+            "blocks": blocks,
+            "states": selectors.STATES,
+            "alerts": selectors.ALERTS,
+            "today": timezone.localdate(now),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    now = timezone.now()
+    contracts = selectors.with_state(selectors.visible_contracts(request.staff))
+    group = None
+    query = state = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"] or ""
+        state = form.cleaned_data["state"] or ""
+        if form.cleaned_data["group"]:
+            group = (
+                selectors.visible_groups(request.staff)
+                .filter(pk=form.cleaned_data["group"])
+                .first()
+            )
+            if group is None:
+                not_found(request, "contracts.group", form.cleaned_data["group"])
+            contracts = contracts.filter(group=group)
+        if form.cleaned_data["agency"]:
+            agency = (
+                selectors.visible_agencies(request.staff)
+                .filter(pk=form.cleaned_data["agency"])
+                .first()
+            )
+            if agency is None:
+                not_found(request, "contracts.agency", form.cleaned_data["agency"])
+            contracts = contracts.filter(group__agency=agency)
+        if state:
+            contracts = selectors.season_contracts(contracts, now=now).filter(
+                selectors.state_conditions(now=now)[state]
+            )
+        if query:
+            contracts = selectors.search_contracts(contracts, query)
+    page = Paginator(contracts.order_by("period_end", "policy_number"), 50).get_page(
+        request.GET.get("page")
+    )
+    if form.is_bound:
+        audit_record(
+            action="backoffice.contract_search",
+            request=request,
+            details={
+                "query": query[:100],
+                "state": state,
+                "group": group.code if group else "",
+                "results": page.paginator.count,
+            },
+        )
+    return render(
+        request,
+        "backoffice/contract_list.html",
+        {
+            "form": form,
+            "page": page,
+            "group": group,
+            "state_label": selectors.FILTER_LABELS.get(state, ""),
+            "query_string": _query_string(request),
+        },
+    )
+
+
+def _query_string(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _visible_or_404(request: HttpRequest, queryset, pk: int, label: str):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        not_found(request, label, pk)
+    return obj
+
+
+@require_GET
+@staff_required
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _visible_or_404(
+        request, selectors.visible_contracts(request.staff), pk, "contracts.contract"
+    )
+    application = (
+        Application.objects.filter(contract=contract, period_start=contract.period_end)
+        .exclude(status=Application.Status.WITHDRAWN)
+        .first()
+    )
+    applications = contract.applications.order_by("-created_at")
+    link = PolicyLink.objects.filter(contract=contract).select_related("member").first()
+    audit_record(action="backoffice.contract_viewed", request=request, obj=contract)
+    return render(
+        request,
+        "backoffice/contract_detail.html",
+        {
+            "contract": contract,
+            "phone": ja.format_phone(contract.phone),
+            "postal_code": ja.format_postal_code(contract.postal_code),
+            "masked_email": selectors.mask_email(contract.email) if contract.email else "",
+            "member_email": selectors.mask_email(link.member.email) if link else "",
+            "link": link,
+            "application": application,
+            "applications": applications,
+            "changes": contract.changes.select_related("batch").order_by("-at", "-pk"),
+            "mails": selectors.contract_mails(contract, application),
+            "reminders": contract.reminders.order_by("-created_at"),
+        },
+    )
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    applications = selectors.visible_applications(request.staff).exclude(
+        status=Application.Status.DRAFT
+    )
+    if status in Application.Status.values:
+        applications = selectors.visible_applications(request.staff).filter(status=status)
+    page = Paginator(applications.order_by("-submitted_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "backoffice/application_list.html",
+        {"page": page, "status": status, "statuses": Application.Status.choices},
+    )
+
+
+def _application_context(request, application, **forms) -> dict:
+    version = {"version": application.version}
+    return {
+        "application": application,
+        "contract": application.contract,
+        "quote": application.quote or {},
+        "member_email": selectors.mask_email(application.member.email),
+        "accept_form": forms.get("accept_form") or VersionForm(initial=version),
+        "refer_form": forms.get("refer_form") or ReferForm(initial=version),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(initial=version),
+        "can_accept": application.status
+        in (Application.Status.SUBMITTED, Application.Status.REFERRED),
+        "can_refer": application.status
+        in (Application.Status.SUBMITTED, Application.Status.REFERRED),
+        "can_withdraw": application.status
+        not in (Application.Status.ACCEPTED, Application.Status.WITHDRAWN),
+        "read_only": request.staff.read_only,
+        "history": selectors.audit_events(
+            object_type="renewals.application", object_id=str(application.pk)
+        ).filter(action__in=["application.status", "application.message"])[:50],
+    }
+
+
+@require_GET
+@staff_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _visible_or_404(
+        request, selectors.visible_applications(request.staff), pk, "renewals.application"
+    )
+    audit_record(action="backoffice.application_viewed", request=request, obj=application)
+    return render(
+        request, "backoffice/application_detail.html", _application_context(request, application)
+    )
+
+
+@require_POST
+@staff_required(roles=WRITERS)
+def application_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    application = _visible_or_404(
+        request, selectors.visible_applications(request.staff), pk, "renewals.application"
+    )
+    form_class = {"accept": VersionForm, "refer": ReferForm, "withdraw": WithdrawForm}[action]
+    form = form_class(request.POST)
+    if form.is_valid():
+        arguments = {
+            "application": application,
+            "expected_version": form.cleaned_data["version"],
+            "actor": request.user,
+            "request": request,
+        }
+        try:
+            if action == "accept":
+                application_accept(**arguments)
+                messages.success(request, _("申込を受付完了にしました。"))
+            elif action == "refer":
+                application_refer_back(**arguments, message=form.cleaned_data["message"])
+                messages.success(request, _("お客さまに差し戻しました（メールでお知らせします）。"))
+            else:
+                application_withdraw(**arguments, reason=form.cleaned_data["reason"])
+                messages.success(request, _("申込を取り下げました。"))
+            return redirect("backoffice:application_detail", pk=application.pk)
+        except StaleApplication as error:
+            application.refresh_from_db()
+            messages.error(request, str(error))
+            return redirect("backoffice:application_detail", pk=application.pk)
+        except ApplicationError as error:
+            form.add_error(None, str(error))
+    context = _application_context(request, application, **{f"{action}_form": form})
+    return render(request, "backoffice/application_detail.html", context, status=400)
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def export_index(request: HttpRequest) -> HttpResponse:
+    groups = selectors.visible_groups(request.staff).order_by("agency__code", "code")
+    return render(request, "backoffice/exports.html", {"groups": groups})
+
+
+def _csv_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@staff_required
+def export_applications(request: HttpRequest) -> HttpResponse:
+    applications = exports.exportable_applications(selectors.visible_applications(request.staff))
+    data = exports.csv_bytes(exports.APPLICATION_COLUMNS, exports.application_rows(applications))
+    audit_record(action="backoffice.export_applications", request=request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return _csv_response(data, f"applications-{stamp}.csv")
+
+
+@require_GET
+@staff_required
+def export_payroll(request: HttpRequest, pk: int) -> HttpResponse:
+    group: Group = _visible_or_404(
+        request, selectors.visible_groups(request.staff), pk, "contracts.group"
+    )
+    rows = exports.payroll_rows(exports.payroll_applications(group.pk))
+    data = exports.csv_bytes(exports.PAYROLL_COLUMNS, rows)
+    audit_record(action="backoffice.export_payroll", request=request, obj=group)
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return _csv_response(data, f"payroll-{group.code}-{stamp}.csv")
+
+
+# --- imports: upload → preview (dry run, nothing written) → confirm -----------------------------
+
+
+def _scope_errors(request: HttpRequest, kind: str, data: bytes) -> list[RowError]:
+    """Agency staff may only import rows of their own agency's groups."""
+    staff = request.staff
+    if staff.sees_all_agencies:
+        return []
+    if kind == ImportBatch.Kind.GROUPS:
+        return [RowError(0, "file", _("団体の取込は保険会社の管理者が行います。"))]
+    from keizoku.contracts.models import Contract
+
+    try:
+        reader = csv.DictReader(io.StringIO(decode(data)))
+        rows = list(reader)
+    except (ImportFileError, csv.Error):
+        return []  # the importer reports the file itself
+    own = set(Group.objects.filter(agency_id=staff.agency_id).values_list("code", flat=True))
+    keys = {
+        ja.normalize_policy_number(row.get("policy_number") or ""): index
+        for index, row in enumerate(rows, start=2)
+    }
+    foreign = Contract.objects.filter(policy_key__in=keys).exclude(group__agency_id=staff.agency_id)
+    errors = [
+        RowError(index, "group_code", _("他の代理店の団体です"))
+        for index, row in enumerate(rows, start=2)
+        if (row.get("group_code") or "").strip() and ja.nfkc(row["group_code"]).strip() not in own
+    ]
+    errors += [
+        RowError(keys[key], "policy_number", _("他の代理店の契約です"))
+        for key in foreign.values_list("policy_key", flat=True)
+    ]
+    return sorted(errors, key=lambda error: (error.row, error.column))
+
+
+@staff_required(roles=WRITERS)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        kind = form.cleaned_data["kind"]
+        data = upload.read()
+        name = Path(upload.name).name[:200]
+        errors = _scope_errors(request, kind, data)
+        result = None
+        if not errors:
+            result = IMPORTERS[kind](
+                data=data, source=name, imported_by=str(request.user), dry_run=True
+            )
+            errors = result.errors
+        token = ""
+        if not errors:
+            UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+            token = secrets.token_hex(16)
+            (UPLOAD_DIR / f"{token}.csv").write_bytes(data)
+            request.session["backoffice_import"] = {
+                "token": token,
+                "kind": kind,
+                "name": name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        audit_record(
+            action="backoffice.import_preview",
+            request=request,
+            details={"kind": kind, "file": name, "refused_rows": len(errors)},
+        )
+        return render(
+            request,
+            "backoffice/import_preview.html",
+            {"kind": kind, "name": name, "errors": errors, "result": result, "token": token},
+            status=200 if not errors else 400,
+        )
+    return render(request, "backoffice/import_upload.html", {"form": form})
+
+
+@require_POST
+@staff_required(roles=WRITERS)
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get("backoffice_import")
+    token = request.POST.get("token", "")
+    if not pending or not secrets.compare_digest(pending["token"], token):
+        messages.error(request, _("取込の確認期限が切れました。もう一度ファイルを選んでください。"))
+        return redirect("backoffice:import_upload")
+    path = UPLOAD_DIR / f"{pending['token']}.csv"
+    data = path.read_bytes() if path.exists() else b""
+    if hashlib.sha256(data).hexdigest() != pending["sha256"]:
+        messages.error(request, _("取込の確認期限が切れました。もう一度ファイルを選んでください。"))
+        return redirect("backoffice:import_upload")
+    errors = _scope_errors(request, pending["kind"], data)
+    result = None
+    if not errors:
+        result = IMPORTERS[pending["kind"]](
+            data=data, source=pending["name"], imported_by=str(request.user)
+        )
+        errors = result.errors
+    path.unlink(missing_ok=True)
+    del request.session["backoffice_import"]
+    audit_record(
+        action="backoffice.import",
+        request=request,
+        details={
+            "kind": pending["kind"],
+            "file": pending["name"],
+            "ok": not errors,
+            "created": result.created if result else 0,
+            "updated": result.updated if result else 0,
+        },
+    )
+    if errors:
+        return render(
+            request,
+            "backoffice/import_preview.html",
+            {"kind": pending["kind"], "name": pending["name"], "errors": errors},
+            status=400,
+        )
+    messages.success(
+        request,
+        _(
+            "取込が完了しました（新規 %(created)d件・更新 %(updated)d件・変更なし %(unchanged)d件）。"
+        )
+        % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+    )
+    return redirect("backoffice:dashboard")
+
+
+# --- audit trail -------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required(roles=(Role.INSURER_ADMIN, Role.AUDITOR))
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/audit_list.html",
+        {"form": form, "page": page, "query_string": _query_string(request)},
+    )
