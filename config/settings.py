@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "keizoku.renewals",
     "keizoku.notifications",
     "keizoku.backoffice",
+    "keizoku.help",
+    "keizoku.chat",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,6 +12,8 @@ urlpatterns = [
     path("mypage/", include("keizoku.accounts.urls")),
     path("mypage/", include(accounts_urls.allauth_urlpatterns)),
     path("clickar/", include("keizoku.renewals.urls")),
+    path("help/", include("keizoku.help.urls")),
+    path("chat/", include("keizoku.chat.urls")),
     path("backoffice/", include("keizoku.backoffice.urls")),
     path("dev/", include("keizoku.notifications.urls")),
     path("admin/", admin.site.urls),
