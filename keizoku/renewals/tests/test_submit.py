@@ -14,7 +14,7 @@ from django.test import Client
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 
-from .conftest import PASSWORD, login, step_url, walk
+from .conftest import PASSWORD, STEP_DATA, login, step_url, walk
 
 JST = ZoneInfo("Asia/Tokyo")
 NUMBER = re.compile(r"K-\d{4}-\d{4}-\d{3}")
@@ -201,3 +201,48 @@ def test_the_renewable_list_shows_the_status_once_applied(client, member, contra
     html = client.get("/mypage/renewals/").content.decode()
     assert "申込済み" in html and number in html
     assert "契約の更改" not in html and "手続きを再開" not in html
+
+
+@pytest.mark.django_db
+def test_another_members_idempotency_key_submits_nothing_and_reveals_nothing(
+    client, member, contract, other_member
+):
+    other = Client()
+    login(other, other_member)
+    theirs = other_member.policy_links.get().contract
+    walk(other, theirs)
+    other.post(step_url(theirs, "confirm"), stolen := confirm_form(other, theirs))
+    their_number = Application.objects.get(contract=theirs).acceptance_number
+
+    walk(client, contract)
+    response = client.post(step_url(contract, "confirm"), stolen)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "この申込は受け付けられません。" in html
+    assert their_number not in html
+    mine = Application.objects.get(contract=contract)
+    assert mine.status == Application.Status.DRAFT
+    assert mine.acceptance_number is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("slug", "data"),
+    [
+        ("plan", {"plan": "platinum"}),
+        ("delivery", {"delivery": "fax"}),
+        ("conditions", {**STEP_DATA["conditions"], "age_condition": "18"}),
+    ],
+)
+def test_a_tampered_choice_is_refused_in_japanese_and_nothing_is_saved(
+    client, member, contract, slug, data
+):
+    walk(client, contract, until=slug)
+    before = Application.objects.get(contract=contract)
+    response = client.post(step_url(contract, slug), data)
+    assert response.status_code == 400
+    assert "正しく選択してください" in response.content.decode()
+    after = Application.objects.get(contract=contract)
+    assert slug not in after.completed_steps
+    assert (after.answers, after.quote, after.version) == (before.answers, before.quote, before.version)
