@@ -2,10 +2,12 @@
 
 import csv
 import io
+import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from keizoku.contracts.importing import CONTRACT_COLUMNS, GROUP_COLUMNS
@@ -398,7 +400,27 @@ class Command(BaseCommand):
             contact_phone="0120-000-000", contact_hours="平日 9:00〜17:00"
         )
         self._print_summary()
+        self._demo_member()
         self._demo_clerk()
+
+    def _demo_member(self) -> None:
+        """A member registered already, with DM-0001 linked, to try the renewal straight away."""
+        from allauth.account.models import EmailAddress
+
+        from keizoku.accounts.models import PolicyLink, User
+
+        contract = Contract.objects.get(policy_number="DM-0001")
+        password = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email="member@demo.example.jp",
+                password=password,
+                name=contract.holder_name,
+                kana=contract.holder_kana,
+            )
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+            PolicyLink.objects.create(member=user, contract=contract)
+        self.stdout.write(f"  Ready member (DM-0001 linked): {user.email}  password: {password}")
 
     def _demo_clerk(self) -> None:
         from keizoku.backoffice.services import StaffError, staff_create
