@@ -86,7 +86,7 @@ class Browser:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
-        self.times: list[float] = []
+        self.times: list[tuple[str, float]] = []  # (request, seconds)
         self.errors: list[str] = []
 
     def request(
@@ -107,7 +107,9 @@ class Browser:
         self.conn.request(method, path, body=body, headers=all_headers)
         response = self.conn.getresponse()
         text = response.read().decode()
-        self.times.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        label = re.sub(r"/\d+/", "/<id>/", path.split("?")[0])
+        self.times.append((f"{method} {label}", elapsed))
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -160,7 +162,11 @@ def journey(args: tuple[int, str, int]) -> tuple[list[float], list[str]]:
         b.post(url, {"_html": page, **data})
     url = f"/clickar/{contract_id}/confirm/"
     page = b.get(url)
-    key = KEY.search(page).group(1)
+    match = KEY.search(page)
+    if match is None:
+        b.errors.append(f"{email}: the confirmation page has no form ({b.errors[-3:]})")
+        return b.times, b.errors
+    key = match.group(1)
     location = b.post(url, {"_html": page, "intent": "on", "idempotency_key": key})
     page = b.get(location)
     if "受付番号" not in page:
@@ -181,7 +187,7 @@ def run_clients(function, jobs: list, concurrency: int):
     with multiprocessing.Pool(concurrency) as pool:
         results = pool.map(function, jobs, chunksize=1)
     elapsed = time.perf_counter() - started
-    times = [t for result in results for t in result[0]]
+    times = [t for result in results for t in result[0]]  # (request, seconds)
     errors = [e for result in results for e in result[1]]
     return elapsed, times, errors
 
@@ -190,14 +196,13 @@ def setup_data(env: dict, customers: int) -> list[tuple[str, int]]:
     script = f"""
 import django, json
 django.setup()
-from keizoku.accounts.models import PolicyLink, User
-from keizoku.core.testing import make_agency, make_contract, make_group
+from keizoku.accounts.models import PolicyLink
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 group = make_group(agency=make_agency(code="BENCH"), renewal_window_days=60)
 users = []
 for i in range({customers}):
     contract = make_contract(group=group, policy_number=f"B-{{i:05d}}")
-    user = User.objects.create_user(email=f"bench{{i}}@example.jp", password="{PASSWORD}",
-                                    name="継続 太郎")
+    user = make_member(f"bench{{i}}@example.jp", "{PASSWORD}")
     PolicyLink.objects.create(member=user, contract=contract)
     users.append((user.email, contract.pk))
 print(json.dumps(users))
@@ -288,6 +293,10 @@ def main() -> None:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    by_request: dict[str, list[float]] = {}
+    for label, seconds in journey_times:
+        by_request.setdefault(label, []).append(seconds)
+    journey_times = [seconds for _label, seconds in journey_times]
     journey_rps = len(journey_times) / journey_elapsed
     constant_rps = len(constant_times) / constant_elapsed
     quantiles = statistics.quantiles(journey_times, n=100)
@@ -311,6 +320,12 @@ def main() -> None:
         f"journey page time: p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms,"
         f" max {max(journey_times) * 1000:.0f} ms (goal p95 < 300 ms)"
     )
+    print("slowest requests of the journey (mean, max):")
+    slowest = sorted(by_request.items(), key=lambda item: -statistics.mean(item[1]))[:6]
+    for label, seconds in slowest:
+        print(
+            f"  {label:45} {statistics.mean(seconds) * 1000:6.0f} ms {max(seconds) * 1000:6.0f} ms"
+        )
     errors = journey_errors + constant_errors
     print(f"errors: {len(errors)}" + (f" e.g. {errors[:5]}" if errors else ""))
     if errors:
