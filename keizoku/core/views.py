@@ -56,3 +56,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "60"
         return response
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without a valid token: usually a page left open too long, or cookies off."""
+    logger.warning("csrf failure", extra={"path": request.path, "reason": reason})
+    return render(request, "403_csrf.html", status=403)
