@@ -91,8 +91,12 @@ class RatingInput:
     start: date  # the first day of the period priced (the renewal: the expiring period's end)
     grade: int  # ノンフリート等級 of the expiring contract
     coef_period: int  # 事故有係数適用期間 of the expiring contract
-    claims_3down: int = 0  # paid 3等級ダウン事故 in the expiring year (open claims as if paid)
+    claims_3down: int = 0  # paid 3等級ダウン事故 in the expiring year
     claims_1down: int = 0  # paid 1等級ダウン事故
+    # Claims still open (reserved) at quote time: quoted as if paid (RATING.md §4). Their kind
+    # is not settled yet, so each counts as a 3-down accident, the general case and the highest
+    # premium: the quote never understates what the customer will pay.
+    open_claims: int = 0
     age_condition: str  # 運転者年齢条件: all | 21 | 26 | 35
     driver_scope: str  # 運転者限定: any | self_spouse | self
     use: str  # 使用目的: leisure | commute | business
@@ -175,6 +179,7 @@ class Quote(NamedTuple):
     annual_premium: int
     installments: tuple[int, ...]  # 12 (payroll) or 1 (annual transfer)
     table_version: str  # "<grade table version>+<factor table version>"
+    open_claims: int = 0  # open claims counted as paid 3-down accidents: refer to the agency
 
     @property
     def table_versions(self) -> dict[str, str]:
@@ -193,6 +198,7 @@ class Quote(NamedTuple):
             "installments": list(self.installments),
             "table_version": self.table_version,
             "table_versions": self.table_versions,
+            "open_claims": self.open_claims,
         }
 
     def to_json(self) -> str:
@@ -242,14 +248,12 @@ class _Compiled:
     __slots__ = (
         "age",
         "asv",
-        "asv_max_years",
         "bases",
         "cover",
         "factors",
         "gold",
         "grade",
         "new_car",
-        "new_car_months",
         "paperless",
         "pd",
         "pi",
@@ -279,8 +283,6 @@ class _Compiled:
         self.asv = FactorEntry("asv", FACTOR_LABELS["asv"], factors.asv)
         self.new_car = FactorEntry("new_car", FACTOR_LABELS["new_car"], factors.new_car)
         self.cover = entries("vehicle_cover", factors.vehicle_cover)
-        self.asv_max_years = factors.asv_max_years
-        self.new_car_months = factors.new_car_max_months
         self.bases = {
             use_class: tuple(factors.base[line][use_class] for line in ("BI", "PD", "PI", "VH"))
             for use_class in factors.base["BI"]
@@ -325,19 +327,11 @@ def _discount_factor(percent: Decimal) -> Decimal:
     return two_places if two_places == factor else factor  # 20% → 0.80, 12.5% → 0.875
 
 
-def group_factors(inp: RatingInput) -> tuple[FactorEntry, ...]:
-    """団体割引 × 団体扱割引; a retiree keeps them only if the group says so."""
-    return _group(
-        inp.member_type == RETIREE and not inp.retiree_keeps_discount,
-        inp.group_discount_percent,
-        inp.collection_discount_percent,
-    )[0]
-
-
 @lru_cache(maxsize=1024)
 def _group(
     lost: bool, group: Decimal, collection: Decimal
 ) -> tuple[tuple[FactorEntry, ...], Decimal]:
+    """団体割引 × 団体扱割引 (entries, product); ``lost``: a retiree whose group takes them away."""
     if lost:
         return (), _ONE
     entries = []
@@ -351,16 +345,6 @@ def _group(
     for entry in entries:
         product *= entry.value
     return tuple(entries), product
-
-
-def _class_base(factors: FactorTable, line: str, inp: RatingInput, rate_class: int) -> int:
-    by_class = factors.base[line][inp.vehicle_use_class]
-    if not 1 <= rate_class <= len(by_class):
-        raise RatingError(
-            f"{line}: 型式別料率クラス {rate_class} is outside 1–{len(by_class)} "
-            f"for {inp.vehicle_use_class}"
-        )
-    return by_class[rate_class - 1]
 
 
 def _vehicle_relativity(factors: FactorTable, value: int) -> Decimal:
@@ -389,7 +373,6 @@ def price(
     compiled = _compiled(tables or tables_for(inp.start))
     round_ = compiled.round if rounding is None else rounding.apply
     cov = inp.coverages
-    start = inp.start
     try:
         common = [
             compiled.grade[grade, coef_period],
@@ -404,11 +387,10 @@ def price(
         raise RatingError(f"no rate for {error.args[0]!r}") from None
     if inp.gold_license:
         common.append(compiled.gold)
-    if inp.asv and start.year <= inp.model_launch.year + compiled.asv_max_years:
-        common.append(compiled.asv)  # ASV割引 (asv_applies)
-    first = inp.first_registration
-    if (start.year - first.year) * 12 + start.month - first.month + 1 <= compiled.new_car_months:
-        common.append(compiled.new_car)  # 新車割引 (new_car_applies)
+    if asv_applies(inp, compiled.factors):
+        common.append(compiled.asv)
+    if new_car_applies(inp, compiled.factors):
+        common.append(compiled.new_car)
     group, group_product = _group(
         inp.member_type == RETIREE and not inp.retiree_keeps_discount,
         inp.group_discount_percent,
@@ -488,6 +470,16 @@ def price(
     return Priced(tuple(lines), paperless, total, compiled.version)
 
 
+def counted_accidents(inp: RatingInput) -> tuple[int, int]:
+    """(3-down, 1-down) accidents that move the grade: the paid ones and the open claims."""
+    return inp.claims_3down + inp.open_claims, inp.claims_1down
+
+
+def renewal_grade(inp: RatingInput) -> tuple[int, int]:
+    """(grade, 事故有係数適用期間) of the renewal priced by ``inp``."""
+    return next_grade(inp.grade, inp.coef_period, *counted_accidents(inp))
+
+
 def installments(annual: int, count: int) -> tuple[int, ...]:
     """floor(annual / count) each, the remainder added to the first; no surcharge."""
     each = annual // count
@@ -508,7 +500,7 @@ def quote(
 ) -> Quote:
     """The renewal quote: grade transition from the expiring contract, then the premium."""
     tables = tables or tables_for(inp.start)
-    grade, period = next_grade(inp.grade, inp.coef_period, inp.claims_3down, inp.claims_1down)
+    grade, period = renewal_grade(inp)
     priced = price(inp, grade=grade, coef_period=period, tables=tables, rounding=rounding)
     return Quote(
         next_grade=grade,
@@ -521,4 +513,5 @@ def quote(
             priced.annual_premium, installment_times or installment_count(inp)
         ),
         table_version=tables.version,
+        open_claims=inp.open_claims,
     )

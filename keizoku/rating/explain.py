@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .engine import RatingInput, Rounding, price
+from .engine import RatingInput, Rounding, price, renewal_grade
 from .grades import format_rate, next_grade, projection
 from .tables import TableSet, tables_for
 
@@ -95,9 +95,7 @@ def explain(
         amounts[cause] = after - current
         current = after
 
-    step(
-        "grade", state, *next_grade(new.grade, new.coef_period, new.claims_3down, new.claims_1down)
-    )
+    step("grade", state, *renewal_grade(new))
     step("age", replace(state, age_condition=new.age_condition), grade, period)
     step("conditions", replace(state, driver_scope=new.driver_scope, use=new.use), grade, period)
     step(
@@ -120,11 +118,18 @@ def explain(
     return Explanation(previous=previous_premium, new=current, parts=parts)
 
 
-def projections(new: RatingInput, *, tables: TableSet | None = None, years: int = 5) -> dict:
+def projections(
+    new: RatingInput,
+    *,
+    tables: TableSet | None = None,
+    rounding: Rounding | None = None,
+    years: int = 5,
+) -> dict:
     """The grade/rate path of the next ``years`` renewals with no further accident, from this
-    renewal's grade, beside the path it would have had without this year's accidents."""
+    renewal's grade, beside the path it would have had without this year's accidents (paid or
+    open); and this renewal's premium on that second path (the same choices, no accident)."""
     tables = tables or tables_for(new.start)
-    with_accidents = next_grade(new.grade, new.coef_period, new.claims_3down, new.claims_1down)
+    with_accidents = renewal_grade(new)
     without = next_grade(new.grade, new.coef_period, 0, 0)
 
     def rows(grade: int, period: int) -> list[dict[str, Any]]:
@@ -139,4 +144,11 @@ def projections(new: RatingInput, *, tables: TableSet | None = None, years: int 
             for row in projection(tables.grades, grade, period, years=years)
         ]
 
-    return {"with_accidents": rows(*with_accidents), "without_accidents": rows(*without)}
+    premium_without = price(
+        new, grade=without[0], coef_period=without[1], tables=tables, rounding=rounding
+    ).annual_premium
+    return {
+        "with_accidents": rows(*with_accidents),
+        "without_accidents": rows(*without),
+        "premium_without_accidents": premium_without,
+    }

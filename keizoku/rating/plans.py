@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import tables
 from .engine import Coverages
 
 PLAN_LABELS = {"same": "前年同等プラン", "recommended": "おすすめプラン", "custom": "カスタマイズ"}
-PERSONAL_INJURY = ("30000000", "50000000", "100000000", "unlimited")  # ascending
-PROPERTY_DAMAGE = ("30000000", "50000000", "unlimited")  # ascending
-VEHICLE_COVERS = ("none", "general", "economy")
-DEDUCTIBLES = ("0-10", "5-10", "10-10")
-RIDERS = ("legal", "liability", "family_bike", "road")
+# The choices offered are those the factor tables price (tables.PD_LIMITS etc.), in ascending order.
+PERSONAL_INJURY = tables.PI_AMOUNTS  # ascending
+PROPERTY_DAMAGE = tuple(reversed(tables.PD_LIMITS))  # ascending
+VEHICLE_COVERS = ("none", *tables.VEHICLE_COVERS)
+DEDUCTIBLES = tables.DEDUCTIBLES
+RIDERS = tables.RIDERS
 RECOMMENDED_MIN_PERSONAL_INJURY = "50000000"
 RECOMMENDED_DEDUCTIBLE = "5-10"
 

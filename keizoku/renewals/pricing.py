@@ -140,6 +140,7 @@ def _rating_input(
         coef_period=contract.coef_period,
         claims_3down=contract.claims_3down,
         claims_1down=contract.claims_1down,
+        open_claims=int(contract.open_claim),
         age_condition=conditions["age_condition"],
         driver_scope=conditions["driver_scope"],
         use=conditions["use"],

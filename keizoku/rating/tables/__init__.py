@@ -41,6 +41,7 @@ class GradeTable:
     illustrative: bool
     no_accident: dict[int, Decimal]  # 無事故
     with_accident: dict[int, Decimal]  # 事故有
+    new_contract: dict[str, Decimal]  # 新規契約: "6S", "7S" (second car); for reference
 
     def rate(self, grade: int, coef_period: int) -> Decimal:
         """The rate of a grade; period 0 uses the 無事故 column, 1–6 the 事故有 column."""
@@ -157,10 +158,28 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return names.get(kind, kind.__name__)
 
 
-def _header(reader: _Reader, kind: str) -> dict[str, Any]:
+HEADER_KEYS = ("kind", "insurer", "version", "effective_from", "illustrative")
+GRADE_KEYS = (*HEADER_KEYS, "rates", "new_contract")
+FACTOR_KEYS = (
+    *HEADER_KEYS,
+    "rounding",
+    "paperless",
+    "base",
+    "limits",
+    "vehicle_value",
+    "riders",
+    "factors",
+)
+NEW_CONTRACT_GRADES = ("6S", "7S")
+
+
+def _header(reader: _Reader, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
     found = reader.get("kind", str)
     if found != kind:
         raise reader.fail("kind", f"expected {kind!r}, got {found!r}")
+    extra = [key for key in reader.data if key not in keys]
+    if extra:  # a misspelt section would otherwise be ignored
+        raise reader.fail(extra[0], f"unknown key (expected one of {', '.join(keys)})")
     effective = reader.get("effective_from")
     if not isinstance(effective, date) or hasattr(effective, "hour"):
         raise reader.fail("effective_from", f"expected a date (YYYY-MM-DD), got {effective!r}")
@@ -174,7 +193,7 @@ def _header(reader: _Reader, kind: str) -> dict[str, Any]:
 
 
 def _grade_table(reader: _Reader) -> GradeTable:
-    header = _header(reader, "grade")
+    header = _header(reader, "grade", GRADE_KEYS)
     rates = reader.table("rates", tuple(str(g) for g in GRADES))
     no_accident: dict[int, Decimal] = {}
     with_accident: dict[int, Decimal] = {}
@@ -188,17 +207,43 @@ def _grade_table(reader: _Reader) -> GradeTable:
             raise reader.fail(key, "grades 1–6 have one rate in both columns")
         no_accident[grade] = Decimal(first) / 100
         with_accident[grade] = Decimal(second) / 100
-    return GradeTable(**header, no_accident=no_accident, with_accident=with_accident)
+    new_contract: dict[str, Decimal] = {}
+    if "new_contract" in reader.data:
+        node = reader.get("new_contract", dict)
+        extra = [key for key in node if key not in NEW_CONTRACT_GRADES]
+        if extra:
+            raise reader.fail(
+                f"new_contract.{extra[0]}",
+                f"unknown key (expected {', '.join(NEW_CONTRACT_GRADES)})",
+            )
+        for key, value in node.items():
+            new_contract[key] = (
+                Decimal(reader.integer(f"new_contract.{key}", value, minimum=-99)) / 100
+            )
+    return GradeTable(
+        **header, no_accident=no_accident, with_accident=with_accident, new_contract=new_contract
+    )
 
 
 def _factor_table(reader: _Reader) -> FactorTable:
-    header = _header(reader, "factors")
+    header = _header(reader, "factors", FACTOR_KEYS)
     rounding = reader.table("rounding", ("unit", "mode"))
     unit = reader.integer("rounding.unit", rounding["unit"], minimum=1)
     mode = reader.get("rounding.mode", str)
     if mode not in ROUNDING_MODES:
         raise reader.fail("rounding.mode", f"expected one of {', '.join(ROUNDING_MODES)}")
+    reader.table("paperless", ("discount",))
     paperless = reader.integer("paperless.discount")
+    reader.table("base", LINES_RATED)
+    reader.table("limits", ("PD", "PI"))
+    reader.table("vehicle_value", ("band", "relativities", "beyond"))
+    reader.table(
+        "factors",
+        ("age_condition", "driver_scope", "use", "gold_license", "asv", "new_car", "vehicle_cover"),
+    )
+    reader.table("factors.gold_license", ("factor",))
+    reader.table("factors.asv", ("factor", "max_years"))
+    reader.table("factors.new_car", ("factor", "max_months"))
 
     base: dict[str, dict[str, tuple[int, ...]]] = {}
     for line in LINES_RATED:
@@ -240,7 +285,7 @@ def _factor_table(reader: _Reader) -> FactorTable:
         pi_amounts=decimals("limits.PI", PI_AMOUNTS),
         value_band=reader.integer("vehicle_value.band", minimum=1),
         value_relativities=value_relativities,
-        value_beyond=reader.decimal("vehicle_value.beyond", positive=False),
+        value_beyond=_non_negative(reader, "vehicle_value.beyond"),
         riders={
             code: reader.integer(f"riders.{code}", value, minimum=0)
             for code, value in reader.table("riders", RIDERS).items()
@@ -255,6 +300,13 @@ def _factor_table(reader: _Reader) -> FactorTable:
         new_car_max_months=reader.integer("factors.new_car.max_months", minimum=1),
         vehicle_cover=vehicle_cover,
     )
+
+
+def _non_negative(reader: _Reader, key: str) -> Decimal:
+    number = reader.decimal(key, positive=False)
+    if number < 0:
+        raise reader.fail(key, f"must not be negative, got {reader.get(key)!r}")
+    return number
 
 
 def load_table(path: Path | str) -> GradeTable | FactorTable:
@@ -321,6 +373,7 @@ def tables_for(start: date, *, insurer: str | None = None, directory: Path = TAB
     )
 
 
+@cache
 def tables_by_version(version: str, *, directory: Path = TABLE_DIR) -> TableSet:
     """The table set recorded on a quote (``"<grade version>+<factor version>"``)."""
     grade_version, _, factor_version = version.partition("+")

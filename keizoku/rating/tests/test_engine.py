@@ -86,6 +86,18 @@ def test_the_same_choices_without_a_counted_accident_give_43090():
     assert (q.next_grade, q.grade_rate, q.annual_premium) == (14, Decimal("-0.52"), 43090)
 
 
+def test_an_open_claim_is_quoted_as_if_paid_as_a_3_down_accident():
+    open_claim = quote(example_input(claims_3down=0, claims_1down=0, open_claims=1))
+    paid = quote(example_input(claims_3down=1, claims_1down=0))
+    assert (open_claim.next_grade, open_claim.coef_period) == (10, 3)
+    assert open_claim.grade_rate == Decimal("-0.19")
+    assert open_claim.annual_premium == paid.annual_premium == 70860
+    assert open_claim.open_claims == 1 and paid.open_claims == 0
+    assert json.loads(open_claim.to_json())["open_claims"] == 1
+    with_both = quote(example_input(open_claims=1))  # 13 − 3 − 1 − 3 = 6, period capped at 6
+    assert (with_both.next_grade, with_both.coef_period, with_both.annual_premium) == (6, 6, 75930)
+
+
 def test_rounding_floors_each_line_then_again_after_the_group_factor():
     # BI: 24000 × .82 × .95 × .93 × 1.10 × .88 = 16830.88 → 16830; × .76 = 12790.8 → 12790.
     assert premiums(quote(example_input()))["BI"] == 12790

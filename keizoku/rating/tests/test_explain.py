@@ -73,3 +73,22 @@ def test_the_projection_with_and_without_this_years_accidents():
     assert [row["grade"] for row in paths["without_accidents"]] == [14, 15, 16, 17, 18]
     assert paths["with_accidents"][4]["rate"] == str(Decimal("-0.51"))
     assert paths["without_accidents"][0]["rate_percent"] == "−52%"
+    assert paths["premium_without_accidents"] == 43_090  # RATING.md's no-accident comparison
+
+
+def test_an_open_claim_moves_the_grade_like_a_paid_one_in_the_explanation_and_projection():
+    clean = replace(NEW, claims_3down=0, claims_1down=0)
+    with_open = replace(clean, open_claims=1)
+    explanation = explain(previous_premium=44_000, last=LAST, new=with_open)
+    assert explanation.new == quote(with_open).annual_premium == 70_860
+    assert (
+        parts(explanation)["grade"]
+        == parts(explain(previous_premium=44_000, last=LAST, new=replace(clean, claims_3down=1)))[
+            "grade"
+        ]
+        > 0
+    )
+    paths = projections(with_open)
+    assert [row["grade"] for row in paths["with_accidents"]] == [10, 11, 12, 13, 14]
+    assert paths["without_accidents"][0]["grade"] == 14
+    assert paths["premium_without_accidents"] == 43_090

@@ -46,6 +46,7 @@ def rating_inputs(draw) -> RatingInput:
         coef_period=draw(st.integers(0, 6)),
         claims_3down=draw(st.integers(0, 3)),
         claims_1down=draw(st.integers(0, 3)),
+        open_claims=draw(st.integers(0, 1)),
         age_condition=draw(st.sampled_from(["all", "21", "26", "35"])),
         driver_scope=draw(st.sampled_from(["any", "self_spouse", "self"])),
         use=draw(st.sampled_from(["leisure", "commute", "business"])),
@@ -79,9 +80,8 @@ def test_the_next_grade_stays_within_1_20_and_the_period_within_0_6(grade, perio
 
 
 @settings(max_examples=300)
-@given(rating_inputs(), st.sampled_from(["3down", "1down"]))
-def test_a_counted_accident_never_lowers_the_premium(inp, kind):
-    field = f"claims_{kind}"
+@given(rating_inputs(), st.sampled_from(["claims_3down", "claims_1down", "open_claims"]))
+def test_a_counted_accident_never_lowers_the_premium(inp, field):
     worse = replace(inp, **{field: getattr(inp, field) + 1})
     assert quote(worse).annual_premium >= quote(inp).annual_premium
 

@@ -44,6 +44,9 @@ def test_the_shipped_tables_load_and_say_what_is_illustrative():
     factors = by_name["illustrative_factors_2025.toml"]
     assert isinstance(factors, FactorTable) and factors.illustrative is True
     assert factors.effective_from == date(2025, 1, 1)
+    grades = by_name["giroj_grade_2023.toml"]
+    assert grades.new_contract == {"6S": Decimal("0.03"), "7S": Decimal("-0.38")}
+    assert by_name["giroj_grade_2013.toml"].new_contract == {}
 
 
 def test_the_version_in_effect_is_chosen_by_the_start_date():
@@ -69,6 +72,10 @@ def test_the_version_in_effect_is_chosen_by_the_start_date():
         ('kind = "grade"', 'kind = "grades"', "kind: expected 'grade' or 'factors'"),
         ('version = "giroj-grade-2023"\n', "", "version: missing"),
         ("[rates]", "[rates", "giroj_grade_2023.toml: (syntax)"),
+        ("[rates]", "[rate]", "giroj_grade_2023.toml: rate: unknown key"),
+        ("illustrative = false", "illustrative = false\nnote = 1", "note: unknown key"),
+        ("7S = -38", "7F = -38", "new_contract.7F: unknown key"),
+        ("6S = 3", '6S = "3%"', "new_contract.6S: expected an integer"),
     ],
 )
 def test_a_broken_grade_table_is_refused_naming_the_key(tmp_path, old, new, message):
@@ -102,6 +109,11 @@ def test_a_broken_grade_table_is_refused_naming_the_key(tmp_path, old, new, mess
         ('mode = "floor"', 'mode = "down"', "rounding.mode: expected one of floor"),
         ("max_months = 49", "", "factors.new_car.max_months: missing"),
         ("[base.VH]", "[base.VX]", "base.VH: missing"),
+        ("[riders]", "[rider]", "illustrative_factors_2025.toml: rider: unknown key"),
+        ("[base.VH]", "[base.TPL]\nfutsu = []\n[base.VH]", "base.TPL: unknown key"),
+        ('factor = "0.88"', 'factor = "0.88"\nrate = "0.9"', "factors.gold_license.rate: unknown"),
+        ("[factors.asv]", "[factors.asb]", "factors.asv: missing"),
+        ('beyond = "0.17"', 'beyond = "-0.17"', "vehicle_value.beyond: must not be negative"),
     ],
 )
 def test_a_broken_factor_table_is_refused_naming_the_key(tmp_path, old, new, message):

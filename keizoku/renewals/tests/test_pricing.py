@@ -109,6 +109,7 @@ def test_the_projection_shows_five_years_with_and_without_this_years_accidents()
         "rate_percent": "−52%",
     }
     assert projection["without_accidents"][4]["grade"] == 18
+    assert projection["premium_without_accidents"] == 43090  # RATING.md's comparison
 
 
 def test_the_answers_of_the_conditions_step_reprice():
@@ -289,9 +290,15 @@ def test_every_ineligibility_reason_is_given_in_japanese():
 
 
 def test_an_open_claim_is_quoted_as_if_paid_and_makes_the_renewal_ineligible():
-    contract = make_contract(open_claim=True, **EXAMPLE)
-    quote = pricing.application_quote(application_for(contract))
-    assert quote["annual_premium"] == 71720
+    # No paid accident, one claim still open: quoted as one 3-down accident (13 → 10, period 3).
+    quote = pricing.application_quote(application_for(make_contract(open_claim=True)))
+    assert (quote["next_grade"], quote["coef_period"], quote["grade_rate_percent"]) == (
+        10,
+        3,
+        "−19%",
+    )
+    assert quote["annual_premium"] == 70860
+    assert quote["projection"]["premium_without_accidents"] == 43090
     assert quote["eligible"] is False
     assert [reason["code"] for reason in quote["reasons"]] == ["open_claim"]
 

@@ -28,8 +28,36 @@ def test_it_prints_the_worked_example_as_json():
         sum(part["amount"] for part in quote["explanation"]["parts"])
         == (quote["explanation"]["difference"])
     )
+    assert quote["projection"]["premium_without_accidents"] == 43090
     assert quote["eligible"] is False
     assert [reason["code"] for reason in quote["reasons"]] == ["not_linked"]
+    assert quote["table_version"] == "giroj-grade-2023+illustrative-factors-2025"
+
+
+def test_it_prints_every_key_the_issue_asks_for():
+    make_contract(policy_number="P-0001")
+    quote = run("P-0001")
+    for key in (
+        "next_grade",
+        "coef_period",
+        "grade_rate",
+        "annual_premium",
+        "installments",
+        "lines",
+        "explanation",
+        "eligible",
+        "reasons",
+    ):
+        assert key in quote, key
+    assert len(quote["installments"]) == 12 and sum(quote["installments"]) == 43090
+    assert quote["lines"][0]["factors"][0] == {"code": "grade", "label": "等級", "value": "0.48"}
+
+
+def test_an_open_claim_is_counted_and_referred_to_the_agency():
+    make_contract(policy_number="P-0001", open_claim=True)
+    quote = run("P-0001")
+    assert (quote["next_grade"], quote["coef_period"], quote["annual_premium"]) == (10, 3, 70860)
+    assert "open_claim" in [reason["code"] for reason in quote["reasons"]]
 
 
 def test_the_recommended_plan_adds_the_legal_rider():
