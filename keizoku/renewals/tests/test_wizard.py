@@ -167,6 +167,20 @@ def test_the_premium_step_explains_the_change_and_projects_five_years(client, me
     assert "毎月の給与天引き額" in html
     assert "昨年の年間保険料" in html
     assert "5年後" in html
+    assert "今回の事故がなかった場合、継続後の年間保険料は" not in html  # no accident this year
+
+
+def test_after_an_accident_the_premium_step_shows_the_premium_without_it(client, group):
+    contract = make_contract(group=group, policy_number="P-0002", claims_3down=1)
+    user = make_member("accident@example.jp")
+    PolicyLink.objects.create(member=user, contract=contract)
+    login(client, user)
+    walk(client, contract, until="declarations")  # the quote is stored when 16 is confirmed
+    html = client.get(step_url(contract, "premium")).content.decode()
+    quote = application_of(contract).quote
+    without = quote["projection"]["premium_without_accidents"]
+    assert without < quote["annual_premium"]
+    assert f"今回の事故がなかった場合、継続後の年間保険料は {without:,}円 でした。" in html
 
 
 def test_declarations_have_nothing_preselected_and_all_must_be_answered(client, member, contract):
