@@ -245,4 +245,8 @@ def test_a_tampered_choice_is_refused_in_japanese_and_nothing_is_saved(
     assert "正しく選択してください" in response.content.decode()
     after = Application.objects.get(contract=contract)
     assert slug not in after.completed_steps
-    assert (after.answers, after.quote, after.version) == (before.answers, before.quote, before.version)
+    assert (after.answers, after.quote, after.version) == (
+        before.answers,
+        before.quote,
+        before.version,
+    )
