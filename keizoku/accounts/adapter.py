@@ -32,6 +32,7 @@ ERROR_MESSAGES = {
     ),
     "rate_limited": _("操作の回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。"),
     "incorrect_password": _("パスワードが正しくありません。"),
+    "enter_current_password": _("現在のパスワードが正しくありません。"),
 }
 
 

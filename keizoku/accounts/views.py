@@ -377,8 +377,20 @@ def policy_link(request: HttpRequest) -> HttpResponse:
             )
             return redirect("accounts:top")
     return render(
-        request, "accounts/policy_link.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "accounts/policy_link.html",
+        {"form": form, "agencies": _agencies_of(request.user) if form.errors else []},
+        status=400 if form.errors else 200,
     )
+
+
+def _agencies_of(member) -> list:
+    """The agencies of the member's linked policies: whom to ask when a policy cannot be found."""
+    agencies = {}
+    for policy in member_policies(member=member, now=timezone.now()):
+        agency = policy.contract.group.agency
+        agencies.setdefault(agency.pk, agency)
+    return list(agencies.values())
 
 
 @login_required

@@ -90,6 +90,17 @@ def test_every_linking_mismatch_gives_one_message(client, member, group, overrid
     assert not PolicyLink.objects.exists()
 
 
+def test_a_refused_link_names_the_agency_of_the_members_policies_as_the_way_out(
+    client, member, group
+):
+    PolicyLink.objects.create(member=member, contract=make_contract(group=group))
+    response = client.post("/mypage/policies/link/", link_form(policy_number="P-9999"))
+    html = response.content.decode()
+    assert response.status_code == 400 and MISMATCH in html
+    agency = group.agency
+    assert f"お問い合わせ先: {agency.name}（{agency.contact_phone}" in html
+
+
 def test_a_policy_of_another_member_cannot_be_linked(client, member, group):
     contract = make_contract(group=group, policy_number="P-0002")
     other = User.objects.create_user(email="other@example.jp", password="x9Lq2!zz")
