@@ -16,8 +16,9 @@ def _images_loaded(page) -> None:
     for image in images.all():
         image.scroll_into_view_if_needed()
         assert image.get_attribute("alt")
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), image.get_attribute(
-            "src"
+        # loading="lazy": the image starts loading once scrolled to; wait for it, then check.
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
         )
 
 
