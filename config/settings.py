@@ -300,4 +300,5 @@ ACCOUNT_RATE_LIMITS = {
     **ACCOUNT_RATE_LIMITS,
     "policy_check": "20/h/ip,5/h/key",
     "policy_link": "10/h/user",
+    "chat": "30/m/ip",  # the AI chat (keizoku.chat.views)
 }

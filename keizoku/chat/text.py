@@ -1,0 +1,166 @@
+"""Japanese text to search terms: normalisation, SudachiPy tokens and the bilingual synonyms.
+
+One function, ``terms()``, serves the FAQ index and the questions alike, so that both sides are
+cut the same way. Mode C keeps compounds whole (証券番号) and their mode-A parts are added
+(証券, 番号), so a question that writes either form still meets the entry. Each token counts by
+its ``normalized_form`` (わすれた → 忘れる, ｷｬﾝｾﾙ → キャンセル); particles, auxiliaries, symbols
+and a few empty verbs are dropped. ASCII words are kept as lower-case terms (ID, PDF, Web, and
+English questions, which meet the Japanese entries through ``synonyms.toml``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jaconv
+from sudachipy import Dictionary, SplitMode
+
+from keizoku.core import ja
+
+SYNONYMS_FILE = Path(__file__).parent / "synonyms.toml"
+
+# Parts of speech that carry meaning for retrieval (the first level of Sudachi's POS).
+CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"})
+# Words too common in questions to tell entries apart (by normalized_form): empty verbs and
+# nouns, the request around a question (「…について教えてください」「…を知りたい」) and the
+# "how" verbs (「どうやる」「どう行えば」, said by 方法 through the synonyms).
+STOP_FORMS = frozenset(
+    """為る 有る 居る 成る 出来る 思う 言う 良い 事 物 方 の ん
+    就く つく 教える 下さる 頂く 知る 御願い 願う
+    遣る 行う""".split()
+)
+STOP_WORDS_EN = frozenset(
+    """a an the i my me we our you your it its is are am was were be been do does did can could
+    how what when where why which who will would should to of in on at for from with about
+    and or not if there this that please any some have has had get""".split()
+)
+BIGRAM = "字:"  # prefix of a two-character term (orthographic variants, typos)
+READING = "読:"  # prefix of a term that is a reading (katakana), kept apart from the forms
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+_local = threading.local()
+
+
+@cache
+def _dictionary() -> Dictionary:
+    return Dictionary(dict="core")
+
+
+def _tokenizer():
+    # A Sudachi tokenizer keeps state while it works: one per thread, on the shared dictionary.
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _local.tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
+    return tokenizer
+
+
+def normalize(text: str) -> str:
+    """Widths (NFKC; half-width kana to full-width), case and spaces, for matching only."""
+    text = jaconv.h2z(ja.nfkc(text), kana=True, ascii=False, digit=False)
+    return " ".join(text.lower().split())
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    terms: tuple[tuple[str, re.Pattern], ...]  # (term, one pattern matching any of its variants)
+    english: re.Pattern  # every English variant, longest first
+
+
+def _variant_pattern(variants: list[str]) -> str:
+    parts = []
+    for variant in sorted(variants, key=len, reverse=True):
+        if variant.isascii():  # whole words only: "id" must not match inside "paid"
+            parts.append(rf"(?<![a-z0-9]){re.escape(variant)}(?![a-z0-9])")
+        else:
+            parts.append(re.escape(variant))
+    return "|".join(parts)
+
+
+@cache
+def synonyms() -> Synonyms:
+    """synonyms.toml compiled: a variant found in a text adds its term to it."""
+    data = tomllib.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    terms, english = [], []
+    for term, variants in data["terms"].items():
+        normalized = [normalize(v) for v in variants]
+        terms.append((normalize(term), re.compile(_variant_pattern(normalized))))
+        english.extend(v for v in normalized if v.isascii())
+    return Synonyms(terms=tuple(terms), english=re.compile(_variant_pattern(english)))
+
+
+def expand(text: str) -> str:
+    """The normalised text followed by the terms whose variants it contains.
+
+    An English variant is replaced by its term ("forgot my password" → 忘れる, パスワード): the
+    English words themselves match no entry and would only make the question look unknown.
+    A Japanese variant stays, as the entries may use it too.
+    """
+    compiled = synonyms()
+    added = [term for term, pattern in compiled.terms if pattern.search(text)]
+    if not added:
+        return text
+    text = compiled.english.sub(" ", text)
+    return " ".join([text, *added])
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One word of a text (a mode-C token or an ASCII word) and the search terms it gives."""
+
+    form: str
+    terms: tuple[str, ...]  # the form first, then its reading, its mode-A parts and theirs
+
+
+def _word_terms(morpheme) -> list[str]:
+    if morpheme.part_of_speech()[0] not in CONTENT_POS:
+        return []
+    form = morpheme.normalized_form()
+    if form in STOP_FORMS:
+        return []
+    # The reading too: ｶｲｲﾝﾄｳﾛｸ or おすすめ meet 会員登録 or お勧め through it.
+    reading = morpheme.reading_form()
+    return [form, READING + reading] if reading else [form]
+
+
+def _japanese_units(run: str) -> list[Unit]:
+    units = []
+    for morpheme in _tokenizer().tokenize(run):
+        found = _word_terms(morpheme)
+        if not found:
+            continue
+        parts = morpheme.split(SplitMode.A)
+        if len(parts) > 1:
+            for part in parts:
+                found.extend(_word_terms(part))
+        units.append(Unit(found[0], tuple(found)))
+    return units
+
+
+def units(text: str) -> list[Unit]:
+    """The words of a question or an entry, after normalisation and synonym expansion."""
+    text = expand(normalize(text))
+    found = [Unit(w, (w,)) for w in _ASCII_WORD.findall(text) if w not in STOP_WORDS_EN]
+    for run in _NON_ASCII_RUN.findall(text):
+        found.extend(_japanese_units(run))
+    return found
+
+
+def bigrams(text: str) -> list[str]:
+    """Two-character terms of the non-ASCII runs: they catch what the dictionary cuts apart."""
+    found = []
+    for run in _NON_ASCII_RUN.findall(expand(normalize(text))):
+        chars = [c for c in run if c.isalnum()]
+        found.extend(BIGRAM + a + b for a, b in itertools.pairwise(chars))
+    return found
+
+
+def terms(text: str) -> list[str]:
+    """The search terms of a question or an entry (with repeats: BM25 counts them)."""
+    return [term for unit in units(text) for term in unit.terms] + bigrams(text)
