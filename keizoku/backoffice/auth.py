@@ -97,6 +97,11 @@ def staff_required(
         @functools.wraps(func)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
+                # Logged, not audited: anonymous requests must not be able to fill the trail.
+                logger.warning(
+                    "backoffice login required",
+                    extra={"path": request.path[:200], "ip": request.META.get("REMOTE_ADDR")},
+                )
                 return login_redirect(request)
             profile = staff_profile(request.user)
             if profile is None:

@@ -4,14 +4,25 @@ import re
 
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from keizoku.contracts.models import ImportBatch
+from keizoku.core import ja
 
 from .selectors import FILTER_LABELS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _MESSAGE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
+
+
+def _without_null_validator(field: forms.CharField) -> None:
+    """Django's Japanese message for a NUL reads 「何か文字を入力してください」: ours says why."""
+    field.validators = [
+        validator
+        for validator in field.validators
+        if not isinstance(validator, ProhibitNullCharactersValidator)
+    ]
 
 
 class SearchForm(forms.Form):
@@ -26,6 +37,16 @@ class SearchForm(forms.Form):
         choices=[("", _("すべて")), *FILTER_LABELS.items()],
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _without_null_validator(self.fields["q"])
+
+    def clean_q(self) -> str:
+        try:
+            return ja.clean_text(self.cleaned_data["q"] or "", max_length=100)
+        except ja.JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
 
 class VersionForm(forms.Form):
     """The version of the application the clerk saw (optimistic lock)."""
@@ -37,9 +58,15 @@ class ReferForm(VersionForm):
     message = forms.CharField(
         label=_("お客さまへのメッセージ"),
         max_length=2000,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("マイページに表示され、メールでもお知らせします（2,000文字以内）。"),
+        error_messages={"required": _("お客さまへのメッセージを入力してください。")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _without_null_validator(self.fields["message"])
 
     def clean_message(self) -> str:
         message = self.cleaned_data["message"].replace("\r\n", "\n")

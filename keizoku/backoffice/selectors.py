@@ -216,6 +216,48 @@ def contract_mails(contract: Contract, application: Application | None):
 
 # --- audit -------------------------------------------------------------------------------------
 
+# The trail keeps stable codes; staff read them in Japanese (an unknown code is shown as is).
+ACTION_LABELS: dict[str, str] = {
+    "application.started": _("申込手続きの開始"),
+    "application.step_saved": _("申込手続きの入力"),
+    "application.status": _("申込の状態変更"),
+    "application.message": _("代理店からのメッセージ"),
+    "application.quote_invalidated": _("保険料の再計算が必要に"),
+    "auth.login": _("ログイン"),
+    "auth.login_failed": _("ログイン失敗"),
+    "auth.login_refused_throttled": _("ログイン制限による拒否"),
+    "auth.account_locked": _("アカウントのロック"),
+    "auth.logout": _("ログアウト"),
+    "auth.session_expired": _("セッションの期限切れ"),
+    "auth.new_browser": _("新しいブラウザからのログイン"),
+    "auth.password_changed": _("パスワードの変更"),
+    "auth.password_reset": _("パスワードの再設定"),
+    "auth.mfa_added": _("二段階認証の追加"),
+    "registration.submitted": _("会員登録の申請"),
+    "registration.completed": _("会員登録の完了"),
+    "registration.existing_address": _("登録済みアドレスでの会員登録"),
+    "policy.linked": _("証券の登録"),
+    "policy.unlinked": _("証券の登録解除"),
+    "policy.link_refused": _("証券の登録の拒否"),
+    "staff.created": _("スタッフの作成"),
+    "staff.logout": _("スタッフのログアウト"),
+    "staff.mfa_activated": _("スタッフの二段階認証設定"),
+    "backoffice.denied": _("権限のないアクセス（拒否）"),
+    "backoffice.not_found": _("他の代理店のデータへのアクセス（拒否）"),
+    "backoffice.contract_search": _("契約の検索・一覧"),
+    "backoffice.contract_viewed": _("契約の閲覧"),
+    "backoffice.application_list": _("申込一覧の閲覧"),
+    "backoffice.application_viewed": _("申込の閲覧"),
+    "backoffice.import_preview": _("CSV取込の確認"),
+    "backoffice.import": _("CSV取込"),
+    "backoffice.export_applications": _("申込データの出力"),
+    "backoffice.export_payroll": _("給与天引きリストの出力"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
 
 def audit_events(
     *,

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # Days before expiry (PRODUCT.md: 60, 30, 14, 7 and 3).
 REMINDER_THRESHOLDS: tuple[int, ...] = (60, 30, 14, 7, 3)
 SENDING_HOURS = (9, 20)  # JST: reminders go out in the daytime only
+REMINDER_CHUNK = 100  # reminders queued per transaction
 WEEKDAYS = "月火水木金土日"
 
 
@@ -94,8 +95,6 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
     while the renewal window is open. The unique constraint on ``Reminder`` and the mail key
     make a second run (or two runs at once) send nothing more.
     """
-    from keizoku.notifications.services import mail_queue
-
     now = now or timezone.now()
     if not SENDING_HOURS[0] <= now.astimezone(JST).hour < SENDING_HOURS[1]:
         return ReminderRun()  # no reminder in the middle of the night
@@ -119,7 +118,7 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
         )
     )
     run = ReminderRun()
-    login_url = f"{settings.BASE_URL}/mypage/login/"
+    due: list[_DueReminder] = []
     for contract in candidates.iterator(chunk_size=500):
         threshold = reminder_threshold((contract.period_end - today).days)
         window = contract_window(contract)
@@ -135,39 +134,70 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
         if (contract.pk, contract.period_end, threshold, recipient) in sent:
             run.skipped += 1
             continue
-        key = f"reminder:{contract.pk}:{contract.period_end:%Y%m%d}:{threshold}:{recipient}"
-        try:
-            with transaction.atomic():
-                reminder = Reminder.objects.create(
-                    contract=contract,
-                    period_end=contract.period_end,
-                    threshold=threshold,
-                    recipient=recipient,
-                    to=to,
-                )
-                reminder.mail = mail_queue(
-                    key=key,
-                    kind=f"reminder_{recipient}",
-                    to=to,
-                    now=now,
-                    context={
-                        "name": name,
-                        "contract": contract,
-                        "agency": contract.group.agency,
-                        "threshold": threshold,
-                        "deadline": format_deadline(window.closes_at),
-                        "mypage_url": f"{settings.BASE_URL}/mypage/",
-                        "login_url": login_url,
-                    },
-                )
-                reminder.save(update_fields=["mail"])
-        except IntegrityError:
-            run.skipped += 1  # another run queued it a moment ago
-            continue
-        run.queued += 1
+        due.append(_DueReminder(contract, threshold, recipient, to, name, window.closes_at))
+        if len(due) >= REMINDER_CHUNK:
+            _reminders_queue(due, now=now, run=run)
+            due = []
+    _reminders_queue(due, now=now, run=run)
     if run.queued:
         logger.info("reminders queued", extra={"count": run.queued})
     return run
+
+
+@dataclass(frozen=True)
+class _DueReminder:
+    contract: Contract
+    threshold: int
+    recipient: str
+    to: str
+    name: str
+    deadline: datetime
+
+
+def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun) -> None:
+    """One transaction per chunk (one commit, not one per mail), a savepoint per reminder: a
+    reminder another run queued meanwhile is skipped alone, and a crash leaves no mail without
+    its Reminder row nor the reverse."""
+    from keizoku.notifications.services import mail_queue
+
+    if not due:
+        return
+    with transaction.atomic():
+        for item in due:
+            contract = item.contract
+            key = (
+                f"reminder:{contract.pk}:{contract.period_end:%Y%m%d}:"
+                f"{item.threshold}:{item.recipient}"
+            )
+            try:
+                with transaction.atomic():
+                    mail = mail_queue(
+                        key=key,
+                        kind=f"reminder_{item.recipient}",
+                        to=item.to,
+                        now=now,
+                        context={
+                            "name": item.name,
+                            "contract": contract,
+                            "agency": contract.group.agency,
+                            "threshold": item.threshold,
+                            "deadline": format_deadline(item.deadline),
+                            "mypage_url": f"{settings.BASE_URL}/mypage/",
+                            "login_url": f"{settings.BASE_URL}/mypage/login/",
+                        },
+                    )
+                    Reminder.objects.create(
+                        contract=contract,
+                        period_end=contract.period_end,
+                        threshold=item.threshold,
+                        recipient=item.recipient,
+                        to=item.to,
+                        mail=mail,
+                    )
+            except IntegrityError:
+                run.skipped += 1  # another run queued it a moment ago
+                continue
+            run.queued += 1
 
 
 def _policy_link(contract: Contract) -> PolicyLink | None:

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import secrets
+import time
 from pathlib import Path
 
 from allauth.account.internal.flows.login import record_authentication
@@ -29,6 +30,7 @@ from keizoku.contracts.models import Group, ImportBatch
 from keizoku.contracts.services import contracts_import, groups_import
 from keizoku.core import ja
 from keizoku.core.audit import audit_record
+from keizoku.core.models import AuditEvent
 from keizoku.renewals import exports
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import (
@@ -53,6 +55,7 @@ from .forms import (
 
 WRITERS = (Role.AGENCY_STAFF, Role.INSURER_ADMIN)
 UPLOAD_DIR = Path(settings.VAR_DIR) / "backoffice-uploads"
+UPLOAD_MAX_AGE = 60 * 60  # seconds a preview waits for its confirmation
 IMPORTERS = {ImportBatch.Kind.GROUPS: groups_import, ImportBatch.Kind.CONTRACTS: contracts_import}
 
 
@@ -148,20 +151,22 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             )
         if query:
             contracts = selectors.search_contracts(contracts, query)
+    elif form.is_bound:
+        contracts = contracts.none()  # the form shows why beside the field
     page = Paginator(contracts.order_by("period_end", "policy_number"), 50).get_page(
         request.GET.get("page")
     )
-    if form.is_bound:
-        audit_record(
-            action="backoffice.contract_search",
-            request=request,
-            details={
-                "query": query[:100],
-                "state": state,
-                "group": group.code if group else "",
-                "results": page.paginator.count,
-            },
-        )
+    # Every staff look at personal data is in the audit trail (SECURITY.md), a bare list too.
+    audit_record(
+        action="backoffice.contract_search",
+        request=request,
+        details={
+            "query": query[:100],
+            "state": state,
+            "group": group.code if group else "",
+            "results": page.paginator.count,
+        },
+    )
     return render(
         request,
         "backoffice/contract_list.html",
@@ -236,6 +241,11 @@ def application_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(applications.order_by("-submitted_at", "-pk"), 50).get_page(
         request.GET.get("page")
     )
+    audit_record(
+        action="backoffice.application_list",
+        request=request,
+        details={"status": status[:20], "page": page.number, "results": page.paginator.count},
+    )
     return render(
         request,
         "backoffice/application_list.html",
@@ -309,7 +319,8 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             messages.error(request, str(error))
             return redirect("backoffice:application_detail", pk=application.pk)
         except ApplicationError as error:
-            form.add_error(None, str(error))
+            # Shown at the top of the page: the form of a refused action may not be shown at all.
+            messages.error(request, str(error))
     context = _application_context(request, application, **{f"{action}_form": form})
     return render(request, "backoffice/application_detail.html", context, status=400)
 
@@ -388,6 +399,17 @@ def _scope_errors(request: HttpRequest, kind: str, data: bytes) -> list[RowError
     return sorted(errors, key=lambda error: (error.row, error.column))
 
 
+def _forget_old_uploads() -> None:
+    """Previews never confirmed: their files go after an hour (the session has moved on)."""
+    cutoff = time.time() - UPLOAD_MAX_AGE
+    for path in UPLOAD_DIR.glob("*.csv"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # confirmed (or swept by another request) meanwhile
+
+
 @staff_required(roles=WRITERS)
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -406,6 +428,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         token = ""
         if not errors:
             UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+            _forget_old_uploads()
             token = secrets.token_hex(16)
             (UPLOAD_DIR / f"{token}.csv").write_bytes(data)
             request.session["backoffice_import"] = {
@@ -485,9 +508,14 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
 @staff_required(roles=(Role.INSURER_ADMIN, Role.AUDITOR))
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    if form.is_bound and not form.is_valid():
+        events = AuditEvent.objects.none()  # the form says why beside the field
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.label = selectors.action_label(event.action)
     return render(
         request,
         "backoffice/audit_list.html",

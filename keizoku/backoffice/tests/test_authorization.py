@@ -61,10 +61,15 @@ def test_every_view_but_login_and_logout_is_behind_staff_required():
 
 
 @pytest.mark.parametrize("name", _protected())
-def test_anonymous_visitors_are_sent_to_the_staff_login(client, objects, name):
+def test_anonymous_visitors_are_sent_to_the_staff_login_and_it_is_logged(
+    client, objects, name, caplog
+):
     response = _request(client, name, _object_kwargs(name, **objects))
     assert response.status_code == 302
     assert response["Location"].startswith("/backoffice/login/?next=")
+    assert "backoffice login required" in caplog.text
+    objects["application"].refresh_from_db()
+    assert objects["application"].status == "submitted"
 
 
 @pytest.mark.parametrize("name", _protected())
