@@ -47,7 +47,9 @@ class SessionTimeoutMiddleware:
         logout(request)
         audit_record(action="auth.session_expired", actor=user, details={"reason": reason})
         messages.info(request, EXPIRED_MESSAGES[reason])
-        login_url = reverse("account_login")
+        # Staff log in again where they came from: the back office has its own login page.
+        staff = user.kind == user.Kind.STAFF
+        login_url = reverse("backoffice:login" if staff else "account_login")
         path = request.get_full_path()
         if request.method == "GET" and is_own_path(path) and path != login_url:
             login_url = f"{login_url}?{urlencode({'next': path})}"
