@@ -23,13 +23,22 @@ class SmtpSink:
 
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    peers: list[tuple] = field(default_factory=list)  # the client end of each message's connection
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     controller: Controller | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
+            self.peers.append(session.peer)
         return "250 OK"
 
     def start(self) -> None:

@@ -157,11 +157,13 @@ class _DueReminder:
 def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun) -> None:
     """One transaction per chunk (one commit, not one per mail), a savepoint per reminder: a
     reminder another run queued meanwhile is skipped alone, and a crash leaves no mail without
-    its Reminder row nor the reverse."""
-    from keizoku.notifications.services import mail_queue
+    its Reminder row nor the reverse. The chunk's mails go out as batches over one SMTP
+    connection each (``mail_enqueue_many``)."""
+    from keizoku.notifications.services import mail_enqueue_many, mail_queue
 
     if not due:
         return
+    queued: list[int] = []
     with transaction.atomic():
         for item in due:
             contract = item.contract
@@ -185,6 +187,7 @@ def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun
                             "mypage_url": f"{settings.BASE_URL}/mypage/",
                             "login_url": f"{settings.BASE_URL}/mypage/login/",
                         },
+                        enqueue=False,
                     )
                     Reminder.objects.create(
                         contract=contract,
@@ -198,6 +201,8 @@ def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun
                 run.skipped += 1  # another run queued it a moment ago
                 continue
             run.queued += 1
+            queued.append(mail.pk)
+        mail_enqueue_many(queued)
 
 
 def _policy_link(contract: Contract) -> PolicyLink | None:

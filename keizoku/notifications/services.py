@@ -4,10 +4,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.db.models import Q
-from django.tasks import TaskResultStatus
+from django.db.models import F, Q
+from django.tasks import TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,12 +35,14 @@ def mail_queue(
     subject: str = "",
     body: str = "",
     now: datetime | None = None,
+    enqueue: bool = True,
 ) -> OutboundMail:
     """Queue a mail for ``to``: the template ``notifications/mail/<kind>.txt`` (first line: the
     subject) rendered with ``context``, or the ``subject`` and ``body`` given already rendered.
 
     Call it inside the transaction of the change that causes the mail: both commit or neither.
-    Queuing an existing ``key`` again returns the first mail and sends nothing more.
+    Queuing an existing ``key`` again returns the first mail and sends nothing more. Bulk
+    producers pass ``enqueue=False`` and then hand the new mails to ``mail_enqueue_many``.
     """
     now = now or timezone.now()
     if not body:
@@ -59,7 +61,7 @@ def mail_queue(
                 "next_attempt_at": now,
             },
         )
-        if created:
+        if created and enqueue:
             _enqueue(mail)
     return mail
 
@@ -72,10 +74,25 @@ def _enqueue(mail: OutboundMail, run_after: datetime | None = None) -> None:
     OutboundMail.objects.filter(pk=mail.pk).update(task_id=str(result.id))
 
 
+def mail_enqueue_many(mail_ids: list[int], *, size: int = 100) -> None:
+    """For bulk producers (the reminders): one delivery task per ``size`` mails queued with
+    ``mail_queue(..., enqueue=False)``. Call it in the same transaction as the queuing."""
+    from .tasks import deliver_mails
+
+    for start in range(0, len(mail_ids), size):
+        chunk = mail_ids[start : start + size]
+        result = deliver_mails.enqueue(chunk)
+        OutboundMail.objects.filter(pk__in=chunk).update(task_id=str(result.id))
+
+
 def mail_deliver(*, mail_id: int, now: datetime | None = None) -> bool:
     """Send one queued mail if it is due and nobody else holds it; True when it went out."""
-    now = now or timezone.now()
-    claimed = (
+    return mail_deliver_many(mail_ids=[mail_id], now=now) == 1
+
+
+def _claim(mail_id: int, now: datetime) -> bool:
+    """Take the mail for this worker: one conditional UPDATE, so two workers never both get it."""
+    return bool(
         OutboundMail.objects.filter(pk=mail_id)
         .filter(
             Q(status=OutboundMail.Status.QUEUED, next_attempt_at__lte=now)
@@ -83,50 +100,79 @@ def mail_deliver(*, mail_id: int, now: datetime | None = None) -> bool:
         )
         .update(status=OutboundMail.Status.SENDING, lease_until=now + LEASE)
     )
-    if not claimed:
-        return False
-    mail = OutboundMail.objects.get(pk=mail_id)
-    message = EmailMessage(
+
+
+def _message(mail: OutboundMail) -> EmailMessage:
+    return EmailMessage(
         subject=mail.subject,
         body=mail.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[mail.to],
         headers={"Message-ID": mail.message_id},
     )
+
+
+def mail_deliver_many(*, mail_ids: list[int], now: datetime | None = None) -> int:
+    """Send the due mails among ``mail_ids`` over one SMTP connection; returns how many went.
+
+    A mail that fails (or every mail not sent yet when the connection itself fails) goes back to
+    the queue with the back-off, or to ``failed`` after MAX_ATTEMPTS; the others are not held up.
+    """
+    now = now or timezone.now()
+    claimed = [mail_id for mail_id in mail_ids if _claim(mail_id, now)]
+    if not claimed:
+        return 0
+    mails = list(OutboundMail.objects.filter(pk__in=claimed).order_by("pk"))
+    sent: list[OutboundMail] = []
+    failed: list[tuple[OutboundMail, Exception]] = []
     try:
-        message.send(using="default")
-    except Exception as error:
-        attempts = mail.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
-        next_at = now + backoff(attempts)
-        OutboundMail.objects.filter(pk=mail_id).update(
-            status=OutboundMail.Status.FAILED if failed else OutboundMail.Status.QUEUED,
-            attempts=attempts,
-            next_attempt_at=next_at,
-            lease_until=None,
-            last_error=f"{type(error).__name__}: {error}"[:1000],
-        )
-        logger.warning(
-            "mail not sent",
-            extra={
-                "mail_id": mail_id,
-                "kind": mail.kind,
-                "attempts": attempts,
-                "error": type(error).__name__,
-            },
-        )
-        if not failed:
-            _enqueue(mail, run_after=next_at)
-        return False
-    OutboundMail.objects.filter(pk=mail_id).update(
+        with mailers["default"] as connection:
+            for mail in mails:
+                try:
+                    connection.send_messages([_message(mail)])
+                except Exception as error:
+                    failed.append((mail, error))
+                else:
+                    sent.append(mail)
+    except Exception as error:  # opening or closing the connection: the rest waits for a retry
+        done = {mail.pk for mail in sent} | {mail.pk for mail, _ in failed}
+        failed += [(mail, error) for mail in mails if mail.pk not in done]
+    OutboundMail.objects.filter(pk__in=[mail.pk for mail in sent]).update(
         status=OutboundMail.Status.SENT,
         sent_at=now,
         lease_until=None,
-        attempts=mail.attempts + 1,
+        attempts=F("attempts") + 1,
         last_error="",
     )
-    logger.info("mail sent", extra={"mail_id": mail_id, "kind": mail.kind})
-    return True
+    for mail in sent:
+        logger.info("mail sent", extra={"mail_id": mail.pk, "kind": mail.kind})
+    for mail, error in failed:
+        _retry_later(mail, error, now)
+    return len(sent)
+
+
+def _retry_later(mail: OutboundMail, error: Exception, now: datetime) -> None:
+    attempts = mail.attempts + 1
+    gave_up = attempts >= MAX_ATTEMPTS
+    next_at = now + backoff(attempts)
+    OutboundMail.objects.filter(pk=mail.pk).update(
+        status=OutboundMail.Status.FAILED if gave_up else OutboundMail.Status.QUEUED,
+        attempts=attempts,
+        next_attempt_at=next_at,
+        lease_until=None,
+        last_error=f"{type(error).__name__}: {error}"[:1000],
+    )
+    logger.warning(
+        "mail not sent",
+        extra={
+            "mail_id": mail.pk,
+            "kind": mail.kind,
+            "attempts": attempts,
+            "error": type(error).__name__,
+        },
+    )
+    if not gave_up:
+        _enqueue(mail, run_after=next_at)
 
 
 def mail_sweep(*, now: datetime | None = None) -> int:
@@ -135,8 +181,6 @@ def mail_sweep(*, now: datetime | None = None) -> int:
     A mail is due again when its lease expired while sending, or when it has been due for a
     while and its task is not waiting to run. Returns how many were re-queued.
     """
-    from .tasks import deliver_mail
-
     now = now or timezone.now()
     due = OutboundMail.objects.filter(
         Q(status=OutboundMail.Status.SENDING, lease_until__lt=now)
@@ -146,7 +190,8 @@ def mail_sweep(*, now: datetime | None = None) -> int:
     for mail in due.iterator():
         if mail.status == OutboundMail.Status.QUEUED and mail.task_id:
             try:
-                status = deliver_mail.get_result(mail.task_id).status
+                # deliver_mail or deliver_mails: whichever task holds it
+                status = default_task_backend.get_result(mail.task_id).status
             except TaskResultDoesNotExist:
                 status = None
             if status == TaskResultStatus.READY:

@@ -2,12 +2,13 @@
 (aiosmtpd), survive an SMTP outage and a killed worker, retry on schedule, never send twice."""
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -18,6 +19,8 @@ from keizoku.notifications.services import (
     MAX_ATTEMPTS,
     backoff,
     mail_deliver,
+    mail_deliver_many,
+    mail_enqueue_many,
     mail_queue,
     mail_sweep,
 )
@@ -271,3 +274,113 @@ def test_dev_mailbox_is_a_404_when_debug_is_off(client, settings, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "件名" not in response.content.decode()
+
+
+def test_a_batch_goes_out_over_one_connection_with_one_task(smtp_server):
+    with transaction.atomic():
+        mails = [
+            mail_queue(
+                key=f"bulk:{i}",
+                kind="notice",
+                to=f"m{i}@example.jp",
+                subject=SUBJECT,
+                body=BODY,
+                enqueue=False,
+            )
+            for i in range(3)
+        ]
+        assert not DBTaskResult.objects.exists()
+        mail_enqueue_many([mail.pk for mail in mails], size=2)
+    assert DBTaskResult.objects.count() == 2  # 3 mails, batches of 2
+    run_worker()
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "m0@example.jp",
+        "m1@example.jp",
+        "m2@example.jp",
+    ]
+    assert len(set(smtp_server.peers)) == 2  # one connection per batch
+    assert set(OutboundMail.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_in_a_batch_a_refused_recipient_waits_alone_and_the_others_go(smtp_server):
+    smtp_server.refuse = {"bad@example.jp"}
+    ids = [
+        mail_queue(
+            key=f"bulk:{to}", kind="notice", to=to, subject=SUBJECT, body=BODY, enqueue=False
+        ).pk
+        for to in ["a@example.jp", "bad@example.jp", "c@example.jp"]
+    ]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert mail_deliver_many(mail_ids=ids) == 2
+    assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.jp", "c@example.jp"]
+    bad = OutboundMail.objects.get(to="bad@example.jp")
+    assert bad.status == OutboundMail.Status.QUEUED
+    assert bad.attempts == 1
+    assert "550" in bad.last_error
+    assert bad.next_attempt_at == start + backoff(1)
+
+    smtp_server.refuse = set()
+    with time_machine.travel(start + backoff(1), tick=False):
+        run_worker()  # the retry task of the refused mail alone
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "a@example.jp",
+        "bad@example.jp",
+        "c@example.jp",
+    ]
+
+
+def test_a_batch_with_smtp_down_is_retried_whole_then_sent_once(smtp_down):
+    ids = [
+        mail_queue(
+            key=f"bulk:{i}",
+            kind="notice",
+            to=f"m{i}@example.jp",
+            subject=SUBJECT,
+            body=BODY,
+            enqueue=False,
+        ).pk
+        for i in range(3)
+    ]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert mail_deliver_many(mail_ids=ids) == 0
+    assert set(OutboundMail.objects.values_list("status", "attempts")) == {("queued", 1)}
+    smtp_down.start()
+    with time_machine.travel(start + backoff(1), tick=False):
+        run_worker()
+        run_worker()
+    assert sorted(m["To"] for m in smtp_down.messages) == [
+        "m0@example.jp",
+        "m1@example.jp",
+        "m2@example.jp",
+    ]
+
+
+def test_two_workers_on_one_batch_send_each_mail_once(smtp_server):
+    ids = [
+        mail_queue(
+            key=f"bulk:{i}",
+            kind="notice",
+            to=f"m{i}@example.jp",
+            subject=SUBJECT,
+            body=BODY,
+            enqueue=False,
+        ).pk
+        for i in range(6)
+    ]
+    counts: list[int] = []
+
+    def work():
+        try:
+            counts.append(mail_deliver_many(mail_ids=ids))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == 6
+    assert len(smtp_server.messages) == 6
