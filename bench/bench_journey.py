@@ -82,8 +82,9 @@ def free_port() -> int:
 class Browser:
     """A cookie-keeping HTTP/1.1 client on one keep-alive connection, timing every request."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, ip: str = "127.0.0.1"):
         self.port = port
+        self.ip = ip  # the customer's address, as the load balancer would pass it on
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
         self.times: list[tuple[str, float]] = []  # (request, seconds)
@@ -95,6 +96,7 @@ class Browser:
         body = urllib.parse.urlencode(data or {}, doseq=True) if method == "POST" else None
         all_headers = {
             "Host": "127.0.0.1",
+            "X-Forwarded-For": self.ip,
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
         if body is not None:
@@ -136,7 +138,8 @@ class Browser:
 
 def journey(args: tuple[int, str, int]) -> tuple[list[float], list[str]]:
     port, email, contract_id = args
-    b = Browser(port)
+    number = int(re.search(r"\d+", email).group())
+    b = Browser(port, ip=f"198.18.{number // 250}.{number % 250 + 1}")  # one address each
     page = b.get("/mypage/login/")
     b.post("/mypage/login/", {"_html": page, "login": email, "password": PASSWORD})
     b.get("/mypage/")
@@ -238,6 +241,8 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1",
         "BASE_URL": f"http://127.0.0.1:{port}",
         "EMAIL_URL": "console:",
+        # As in production behind a load balancer: each customer has an address of their own.
+        "TRUSTED_PROXY_COUNT": "1",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
     }

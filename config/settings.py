@@ -177,6 +177,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "keizoku.core.views.csrf_failure"
+# Proxies in front that append to X-Forwarded-For (a load balancer: 1). Rate limits, lockout and
+# the audit trail then see the customer's address rather than the proxy's.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 HTTPS = BASE_URL.startswith("https://")
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -204,7 +207,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "keizoku.accounts.passwords.KeizokuPasswordValidator"}]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "keizoku.accounts.passwords.Argon2Hasher",  # Argon2id, OWASP parameters (docs/security.md)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from keizoku.core.audit import audit_record
+from keizoku.core.http import client_ip
 from keizoku.notifications.services import mail_queue
 
 from . import lockout
@@ -147,7 +148,7 @@ def browser_login_record(*, request: HttpRequest, user: User) -> bool:
                 "name": user.name,
                 "at": timezone.now(),
                 "user_agent": known.user_agent,
-                "ip": request.META.get("REMOTE_ADDR", ""),
+                "ip": client_ip(request) or "",
                 "sessions_url": f"{settings.BASE_URL}/mypage/sessions/",
                 "password_url": f"{settings.BASE_URL}/mypage/password/change/",
             },

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keizoku.accounts.models import User
 from keizoku.core.audit import audit_record
+from keizoku.core.http import client_ip
 
 from .models import StaffProfile
 
@@ -100,7 +101,7 @@ def staff_required(
                 # Logged, not audited: anonymous requests must not be able to fill the trail.
                 logger.warning(
                     "backoffice login required",
-                    extra={"path": request.path[:200], "ip": request.META.get("REMOTE_ADDR")},
+                    extra={"path": request.path[:200], "ip": client_ip(request)},
                 )
                 return login_redirect(request)
             profile = staff_profile(request.user)

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from .http import client_ip
 from .models import AuditEvent
 
 
@@ -25,5 +26,5 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         details=details or {},
-        ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+        ip=client_ip(request) if request is not None else None,
     )

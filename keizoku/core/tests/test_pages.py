@@ -134,3 +134,25 @@ def test_a_post_without_the_csrf_token_is_refused_in_japanese():
 def test_health_and_liveness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/livez").content == b"ok"
+
+
+def test_behind_a_proxy_limits_and_the_audit_trail_see_each_customers_address(settings):
+    from keizoku.core.models import AuditEvent
+    from keizoku.core.testing import make_member
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
+    make_member("taro@example.jp", "x9Lq2!zz")
+
+    def login(ip):
+        return Client(HTTP_X_FORWARDED_FOR=ip).post(
+            "/mypage/login/", {"login": "taro@example.jp", "password": "x9Lq2!zz"}
+        )
+
+    assert login("203.0.113.1").status_code == 302
+    assert login("203.0.113.1").status_code == 302
+    assert login("203.0.113.1").status_code == 429  # this customer's limit
+    assert login("203.0.113.2").status_code == 302  # another customer behind the same proxy
+    ips = set(AuditEvent.objects.exclude(ip=None).values_list("ip", flat=True))
+    assert ips <= {"203.0.113.1", "203.0.113.2"}
+    assert "203.0.113.2" in ips
