@@ -69,5 +69,11 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js keizoku/core/static/vendor/htmx.min.js
 	cp node_modules/@digital-go-jp/design-tokens/dist/tokens.css keizoku/core/static/vendor/design-tokens.css
 
+# Each script prints its figures and whether it met its goal; a miss does not stop the others.
 bench: setup
-	$(PY) bench/bench_import.py
+	-$(PY) bench/bench_import.py
+	-$(PY) bench/bench_login.py
+	-$(PY) bench/bench_journey.py
+	-$(PY) bench/bench_reminders.py
+	-$(PY) bench/bench_rating.py
+	-$(PY) bench/bench_chat.py
