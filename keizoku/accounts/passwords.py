@@ -14,7 +14,6 @@ from functools import lru_cache
 
 import django
 import jaconv
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -103,17 +102,3 @@ class KeizokuPasswordValidator:
     def get_help_text(self) -> str:
         return _(HELP_TEXT)
 
-
-class Argon2Hasher(Argon2PasswordHasher):
-    """Argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane).
-
-    Django's defaults (100 MiB, 2 passes, 8 lanes) cost about 6 times as much CPU per login for
-    no listed gain: OWASP's five Argon2id configurations are of equal strength, and this one
-    keeps a login at ~20 ms of one core, so that a renewal-season peak of logins does not queue
-    every other page behind the hashing. Stored hashes with other parameters are re-hashed at
-    the member's next login (``must_update``).
-    """
-
-    time_cost = 2
-    memory_cost = 19 * 1024  # KiB
-    parallelism = 1
