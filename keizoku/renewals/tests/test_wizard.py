@@ -91,7 +91,7 @@ def test_every_step_shows_its_guide_label(client, member, contract):
 def test_the_current_contract_is_shown_as_it_stands(client, member, contract):
     walk(client, contract, until="current")
     html = client.get(step_url(contract, "current")).content.decode()
-    for text in ["13等級", "35歳以上補償", "本人・配偶者限定", "弁護士費用特約", "71720円"]:
+    for text in ["13等級", "35歳以上補償", "本人・配偶者限定", "弁護士費用特約", "71,720円"]:
         assert text in html
 
 
