@@ -195,6 +195,24 @@ def run_clients(function, jobs: list, concurrency: int):
     return elapsed, times, errors
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and its workers: the server's
+    own cost, steadier than wall time on a machine shared with other work."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for process in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def setup_data(env: dict, customers: int) -> list[tuple[str, int]]:
     script = f"""
 import django, json
@@ -284,13 +302,17 @@ def main() -> None:
         # Warm every worker (imports, templates, the rating tables) before measuring.
         run_clients(constant, [(port, 20)] * options.workers * 2, options.workers * 2)
 
+        cpu_before = server_cpu(server.pid)
         journey_elapsed, journey_times, journey_errors = run_clients(
             journey, [(port, email, cid) for email, cid in users], options.customers
         )
+        journey_cpu = server_cpu(server.pid) - cpu_before
         per_client = max(1, len(journey_times) // options.customers)
+        cpu_before = server_cpu(server.pid)
         constant_elapsed, constant_times, constant_errors = run_clients(
             constant, [(port, per_client)] * options.customers, options.customers
         )
+        constant_cpu = server_cpu(server.pid) - cpu_before
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -319,6 +341,11 @@ def main() -> None:
     print(
         f"journey:       {len(journey_times)} requests in {journey_elapsed:.2f} s "
         f"= {journey_rps:.0f} req/s ({len(users)} applications)"
+    )
+    print(
+        f"server CPU (gunicorn, not PostgreSQL) per request: journey "
+        f"{journey_cpu / len(journey_times) * 1000:.1f} ms, constant "
+        f"{constant_cpu / len(constant_times) * 1000:.1f} ms"
     )
     print(f"ratio journey/constant: {journey_rps / constant_rps:.2f} (goal ≥ 0.5)")
     print(

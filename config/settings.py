@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "keizoku.accounts.middleware.SessionTimeoutMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "keizoku.accounts.middleware.UserSessionsActivityMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

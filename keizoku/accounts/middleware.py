@@ -1,8 +1,14 @@
-"""Session limits (SECURITY.md): idle and absolute timeouts per kind of user, enforced here."""
+"""Session limits (SECURITY.md): idle and absolute timeouts per kind of user, enforced here;
+the session list's activity, recorded without a write on every request."""
 
+import hashlib
+import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from allauth.account.adapter import get_adapter
+from allauth.usersessions import app_settings as usersessions_settings
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +19,8 @@ from keizoku.core.audit import audit_record
 
 from . import authn
 from .redirects import is_own_path
+
+ACTIVITY_AT = "kz_activity"  # [fingerprint of session key, IP and browser, when last recorded]
 
 EXPIRED_MESSAGES = {
     "idle": _("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"),
@@ -25,7 +33,7 @@ EXPIRED_MESSAGES = {
 class SessionTimeoutMiddleware:
     """Ends a session idle too long or logged in too long ago; also sends the browser cookie.
 
-    Place after the authentication and message middleware, before allauth's UserSessions one.
+    Place after the authentication and message middleware, before ``UserSessionsActivityMiddleware``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -60,3 +68,55 @@ class SessionTimeoutMiddleware:
         if request.headers.get("Accept", "").startswith("application/json"):
             return HttpResponse('{"expired": true}', status=401, content_type="application/json")
         return HttpResponseRedirect(login_url)
+
+
+class UserSessionsActivityMiddleware:
+    """allauth's session list activity (``USERSESSIONS_TRACK_ACTIVITY``), written at most once a
+    minute per session instead of on every request.
+
+    Replaces ``allauth.usersessions.middleware.UserSessionsMiddleware``: allauth reads the row,
+    reads its user and saves it in a transaction on each request; the list shows the last
+    activity to the minute. A new session key (login, key rotation), a new IP address or a new
+    browser is still recorded at once, so allauth's ``session_client_changed`` still fires.
+    """
+
+    INTERVAL = 60  # seconds between two writes of the same session's last activity
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if (
+            usersessions_settings.TRACK_ACTIVITY
+            and session is not None
+            and session.session_key
+            and user is not None
+            and user.is_authenticated
+        ):
+            self._track(request)
+        return self.get_response(request)
+
+    def _track(self, request: HttpRequest) -> None:
+        now = time.time()
+        fingerprint = hashlib.sha256(
+            "\n".join(
+                (
+                    request.session.session_key,
+                    get_adapter().get_client_ip(request) or "",
+                    request.META.get("HTTP_USER_AGENT", ""),
+                )
+            ).encode()
+        ).hexdigest()[:32]
+        recorded = request.session.get(ACTIVITY_AT)
+        if (
+            isinstance(recorded, list)
+            and len(recorded) == 2
+            and recorded[0] == fingerprint
+            and isinstance(recorded[1], (int, float))
+            and 0 <= now - recorded[1] < self.INTERVAL
+        ):
+            return
+        UserSession.objects.create_from_request(request)
+        request.session[ACTIVITY_AT] = [fingerprint, now]

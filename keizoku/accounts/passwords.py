@@ -101,4 +101,3 @@ class KeizokuPasswordValidator:
 
     def get_help_text(self) -> str:
         return _(HELP_TEXT)
-

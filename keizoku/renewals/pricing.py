@@ -227,9 +227,15 @@ def _quote_dict(
     }
 
 
-def plan_quotes(application: Application, *, custom: dict[str, Any]) -> dict[str, Any]:
-    """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side; a refused custom
-    combination gives its Japanese reason (a str) instead of a quote."""
+def plan_quotes(
+    application: Application,
+    *,
+    custom: dict[str, Any],
+    plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
+) -> dict[str, Any]:
+    """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
+    ``plans_shown``); a refused custom combination gives its Japanese reason (a str) instead of a
+    quote."""
     contract = application.contract
     common = {
         "conditions": _conditions(application),
@@ -239,7 +245,10 @@ def plan_quotes(application: Application, *, custom: dict[str, Any]) -> dict[str
     quotes: dict[str, Any] = {
         plan: _quote_dict(contract, plan=plan, coverages=_plan_coverages(contract, plan), **common)
         for plan in ("same", "recommended")
+        if plan in plans_shown
     }
+    if "custom" not in plans_shown:
+        return quotes
     try:
         custom_coverages = plans.custom_plan(custom, vehicle_value=contract.vehicle_value)
     except plans.PlanError as error:

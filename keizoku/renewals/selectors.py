@@ -33,17 +33,24 @@ def member_contract_get(*, member: User, contract_id: int) -> Contract:
 
 
 def member_application_get(*, member: User, contract_id: int) -> Application:
-    """The member's live application for the contract (the latest if several were withdrawn)."""
-    contract = member_contract_get(member=member, contract_id=contract_id)
+    """The member's live application for the contract (the latest if several were withdrawn).
+
+    One query on every wizard request; only a miss looks at the contract again, to tell (and log)
+    someone else's contract from one without an application.
+    """
     application = (
         Application.objects.filter(
-            contract=contract, member=member, period_start=contract.period_end
+            contract_id=contract_id,
+            member=member,
+            contract__policy_link__member=member,
+            period_start=F("contract__period_end"),
         )
         .select_related("contract__group__agency")
         .order_by("-pk")
         .first()
     )
     if application is None:
+        member_contract_get(member=member, contract_id=contract_id)  # a 404 either way
         raise Http404
     return application
 

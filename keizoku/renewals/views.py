@@ -224,11 +224,23 @@ def _plan(request, application):
     )
     choice_form = PlanChoiceForm(_posted(request), initial={"plan": saved.get("plan")})
     custom_coverages = custom_initial
-    custom_error = ""
     if custom_form.is_bound and custom_form.is_valid():
         custom_coverages = pricing.coverages_from_form(custom_form.cleaned_data)
-    quotes = pricing.plan_quotes(application, custom=custom_coverages)
-    if "custom" in quotes and isinstance(quotes["custom"], str):
+    posted = request.method == "POST" and not htmx and "reprice" not in request.POST
+    chosen = choice_form.cleaned_data["plan"] if posted and choice_form.is_valid() else None
+    if chosen in ("same", "recommended"):
+        # Nothing to price: step 16 computes the premium of the chosen plan.
+        answers = {
+            "plan": chosen,
+            "coverages": pricing.coverages_of(application, chosen),
+            "custom": saved.get("custom"),
+        }
+        return _save(request, application, "plan", answers)
+    # The live re-pricing of the custom plan (htmx) needs only its own premium.
+    shown = ("custom",) if htmx and request.method == "POST" else ("same", "recommended", "custom")
+    quotes = pricing.plan_quotes(application, custom=custom_coverages, plans_shown=shown)
+    custom_error = ""
+    if isinstance(quotes["custom"], str):
         custom_error, quotes["custom"] = quotes["custom"], None
     if htmx and request.method == "POST":
         # The live re-pricing of the custom plan: only its premium fragment.
@@ -237,19 +249,11 @@ def _plan(request, application):
             "renewals/_custom_premium.html",
             {"quote": quotes.get("custom"), "error": custom_error},
         )
-    if request.method == "POST" and "reprice" not in request.POST and choice_form.is_valid():
-        plan = choice_form.cleaned_data["plan"]
-        if plan == "custom" and (custom_error or not custom_form.is_valid()):
+    if chosen == "custom":
+        if custom_error or not custom_form.is_valid():
             choice_form.add_error(None, custom_error or _("カスタマイズの内容をご確認ください。"))
         else:
-            coverages = (
-                custom_coverages if plan == "custom" else pricing.coverages_of(application, plan)
-            )
-            answers = {
-                "plan": plan,
-                "coverages": coverages,
-                "custom": custom_coverages if plan == "custom" else saved.get("custom"),
-            }
+            answers = {"plan": "custom", "coverages": custom_coverages, "custom": custom_coverages}
             return _save(request, application, "plan", answers)
     labels = dict(choice_form.fields["plan"].choices)
     plans = [

@@ -203,6 +203,10 @@ def test_the_plans_side_by_side_and_a_refused_custom_combination():
     refused = pricing.plan_quotes(application, custom={**same, "deductible": ""})
     assert refused["custom"] == "車両保険を付ける場合は、免責金額を選択してください。"
     assert isinstance(refused["same"], dict)
+    # The live re-pricing of the custom plan prices only that plan, to the same figures.
+    alone = pricing.plan_quotes(application, custom=custom, plans_shown=("custom",))
+    assert list(alone) == ["custom"]
+    assert alone["custom"] == quotes["custom"]
 
 
 def test_a_vehicle_cover_cannot_be_added_online_without_a_vehicle_value():
