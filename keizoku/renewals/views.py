@@ -158,12 +158,15 @@ def _simple_form_step(form_class, slug):
 def _notes(request, application):
     """11: who may renew online; an ineligible policy ends here and is flagged for the agency."""
     reasons = pricing.eligibility_reasons(application, now=timezone.now())
-    if request.method == "POST":
-        if reasons:
-            services.application_refer_ineligible(
-                application=application, reasons=reasons, request=request
-            )
+    if reasons:
+        # Flagged as soon as the customer is told, not only if they press 【次へ】: the agency
+        # must call even a customer who closes the page here.
+        services.application_refer_ineligible(
+            application=application, reasons=reasons, request=request
+        )
+        if request.method == "POST":
             return _next(application)
+    elif request.method == "POST":
         return _save(request, application, "notes", {"eligible": True})
     return _render_step(request, application, "notes", {"reasons": reasons})
 

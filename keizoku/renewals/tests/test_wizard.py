@@ -222,6 +222,8 @@ def test_an_ineligible_policy_ends_at_the_notes_with_the_agency_contact(client, 
     html = client.get(step_url(blocked, "notes")).content.decode()
     assert "このご契約はWEBでは継続手続きができません" in html
     assert group.agency.contact_phone in html
+    # Flagged once shown, even if the customer closes the page here.
+    assert application_of(blocked).status == "referred"
     response = client.post(step_url(blocked, "notes"), {})
     assert response["Location"] == f"/clickar/{blocked.pk}/referred/"
     application = application_of(blocked)
