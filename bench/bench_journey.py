@@ -1,7 +1,7 @@
 """Benchmark: 50 simulated customers renewing at once against gunicorn + PostgreSQL.
 
     .venv/bin/python bench/bench_journey.py [--customers 50] [--workers 4] [--threads 4]
-        [--db postgres://postgres@127.0.0.1:5432/keizoku_bench_journey]
+        [--think 0] [--db postgres://postgres@127.0.0.1:5432/keizoku_bench_journey]
 
 Creates (and drops at the end) a PostgreSQL database, migrates it, creates one member per
 customer with a linked policy inside its window, starts gunicorn on a free loopback port with
@@ -16,6 +16,11 @@ production settings, then in the same run:
 Prints requests/second of both, their ratio (goal ≥ 0.5), and the p50/p95/max page time of the
 journey (goal p95 < 300 ms), and fails when any request errs. The client runs in separate
 processes so that its own work does not share the server's interpreter.
+
+With ``--think 0`` (the default) the 50 customers log in in the same second and never pause:
+the stress figure, and the only one whose throughput ratio means anything. ``--think S`` makes
+each customer pause S seconds on average (exponential) on each page and start within 5·S
+seconds, as people do; its page times show what a customer waits for under that load.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import json
 import multiprocessing
 import os
 import platform
+import random
 import re
 import secrets
 import signal
@@ -82,8 +88,9 @@ def free_port() -> int:
 class Browser:
     """A cookie-keeping HTTP/1.1 client on one keep-alive connection, timing every request."""
 
-    def __init__(self, port: int, ip: str = "127.0.0.1"):
+    def __init__(self, port: int, ip: str = "127.0.0.1", think: float = 0.0):
         self.port = port
+        self.think = think  # mean seconds a customer spends on a page before the next request
         self.ip = ip  # the customer's address, as the load balancer would pass it on
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
@@ -105,9 +112,20 @@ class Browser:
             if "csrftoken" in self.cookies:
                 all_headers["X-CSRFToken"] = self.cookies["csrftoken"]
         all_headers.update(headers or {})
+        if self.think and self.times:
+            time.sleep(random.expovariate(1 / self.think))  # reading the page, typing
         started = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=all_headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=all_headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle keep-alive connection during a pause: reconnect, as
+            # browsers do (the request never reached it).
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            started = time.perf_counter()
+            self.conn.request(method, path, body=body, headers=all_headers)
+            response = self.conn.getresponse()
         text = response.read().decode()
         elapsed = time.perf_counter() - started
         label = re.sub(r"/\d+/", "/<id>/", path.split("?")[0])
@@ -136,10 +154,13 @@ class Browser:
         return location
 
 
-def journey(args: tuple[int, str, int]) -> tuple[list[float], list[str]]:
-    port, email, contract_id = args
+def journey(args: tuple[int, str, int, float]) -> tuple[list[float], list[str]]:
+    port, email, contract_id, think = args
     number = int(re.search(r"\d+", email).group())
-    b = Browser(port, ip=f"198.18.{number // 250}.{number % 250 + 1}")  # one address each
+    # One address each; with --think, customers also start at different moments.
+    b = Browser(port, ip=f"198.18.{number // 250}.{number % 250 + 1}", think=think)
+    if think:
+        time.sleep(random.uniform(0, think * 5))
     page = b.get("/mypage/login/")
     b.post("/mypage/login/", {"_html": page, "login": email, "password": PASSWORD})
     b.get("/mypage/")
@@ -239,6 +260,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds between a customer's requests (0: no pause, the stress figure)",
+    )
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/keizoku_bench_journey")
     options = parser.parse_args()
 
@@ -304,7 +331,7 @@ def main() -> None:
 
         cpu_before = server_cpu(server.pid)
         journey_elapsed, journey_times, journey_errors = run_clients(
-            journey, [(port, email, cid) for email, cid in users], options.customers
+            journey, [(port, email, cid, options.think) for email, cid in users], options.customers
         )
         journey_cpu = server_cpu(server.pid) - cpu_before
         per_client = max(1, len(journey_times) // options.customers)
@@ -347,6 +374,8 @@ def main() -> None:
         f"{journey_cpu / len(journey_times) * 1000:.1f} ms, constant "
         f"{constant_cpu / len(constant_times) * 1000:.1f} ms"
     )
+    if options.think:
+        print(f"customers pause {options.think:g} s per page on average: throughput not saturated")
     print(f"ratio journey/constant: {journey_rps / constant_rps:.2f} (goal ≥ 0.5)")
     print(
         f"journey page time: p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms,"
