@@ -49,25 +49,36 @@ def delay_after(failures: int) -> int:
 def throttle_state(login: str, *, now: float | None = None) -> Throttle:
     """Whether the password of ``login`` may be checked now (never touches the user table)."""
     now = time.time() if now is None else now
-    entry = cache.get(_key(login)) or {}
-    failures = int(entry.get("failures", 0))
+    key = _key(login)
+    entry = cache.get_many([f"{key}:n", f"{key}:t"])
+    failures = int(entry.get(f"{key}:n", 0))
     if failures >= LOCK_FAILURES:
         return Throttle(failures=failures, locked=True, wait=0)
-    wait = delay_after(failures) - (now - float(entry.get("last", 0)))
+    wait = delay_after(failures) - (now - float(entry.get(f"{key}:t", 0)))
     return Throttle(failures=failures, locked=False, wait=max(0, math.ceil(wait)))
 
 
 def throttle_failure(login: str, *, now: float | None = None) -> Throttle:
-    """Count one more failed password for ``login``; returns the new state."""
+    """Count one more failed password for ``login``; returns the new state.
+
+    The count is an increment in the cache, atomic with Redis, so guesses sent in parallel are
+    each counted; the time of the last failure is kept beside it.
+    """
     now = time.time() if now is None else now
     key = _key(login)
-    entry = cache.get(key) or {}
-    failures = int(entry.get("failures", 0)) + 1
-    cache.set(key, {"failures": failures, "last": now}, LOCK_TIMEOUT)
+    cache.add(f"{key}:n", 0, LOCK_TIMEOUT)
+    try:
+        failures = cache.incr(f"{key}:n")
+    except ValueError:  # expired between add and incr
+        cache.set(f"{key}:n", 1, LOCK_TIMEOUT)
+        failures = 1
+    cache.touch(f"{key}:n", LOCK_TIMEOUT)  # a day without failures, counted from the last one
+    cache.set(f"{key}:t", now, LOCK_TIMEOUT)
     locked = failures >= LOCK_FAILURES
     return Throttle(failures=failures, locked=locked, wait=0 if locked else delay_after(failures))
 
 
 def throttle_clear(login: str) -> None:
     """A successful login or a password reset: the login starts afresh."""
-    cache.delete(_key(login))
+    key = _key(login)
+    cache.delete_many([f"{key}:n", f"{key}:t"])

@@ -127,3 +127,37 @@ def test_a_successful_login_clears_the_failures(member):
         client.post("/mypage/logout/")
         for _ in range(4):  # would be the 5th to 8th failures without the clearing
             assert MISMATCH in fail(client)
+
+
+def test_guesses_sent_in_parallel_are_each_counted_with_redis(settings):
+    """With Redis (production's cache) the count is an atomic increment: 20 guesses at once on
+    one login are 20 failures, so parallel requests cannot slip past the lock."""
+    import os
+    import threading
+
+    from django.core.cache import caches
+
+    from keizoku.accounts import lockout
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"),
+            "KEY_PREFIX": f"test-lockout-{os.getpid()}",
+        }
+    }
+    assert type(caches["default"]).__name__ == "RedisCache"
+    lockout.throttle_clear("taro@example.jp")
+    threads = [
+        threading.Thread(target=lockout.throttle_failure, args=("taro@example.jp",))
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    state = lockout.throttle_state("Taro@Example.jp ")
+    assert state.failures == 20
+    assert state.locked
+    lockout.throttle_clear("taro@example.jp")
+    assert lockout.throttle_state("taro@example.jp").failures == 0
