@@ -6,23 +6,16 @@ import io
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.backoffice.tests.conftest import PASSWORD, make_application, make_staff, totp_code
 from keizoku.contracts.models import Contract
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def deliver_mails() -> None:
-    call_command(
-        "db_worker", batch=True, queue_name="*", reload=False, startup_delay=False, verbosity=0
-    )
 
 
 def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, screenshot):
@@ -158,7 +151,7 @@ def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, s
     assert [r["policy_number"] for r in csv.DictReader(io.StringIO(payroll))] == ["DM-0001"]
 
     # The customers hear of both decisions.
-    deliver_mails()
+    run_worker()
     subjects = {m["To"]: m["Subject"] for m in smtp_server.messages}
     assert "受付が完了しました" in subjects["ichiro@example.jp"]
     assert "代理店からご連絡があります" in subjects["jiro@example.jp"]

@@ -3,21 +3,13 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from keizoku.core.testing import make_agency, make_contract, make_group
+from keizoku.core.testing import make_agency, make_contract, make_group, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "x9Lq2!zz"
-
-
-def deliver_mails() -> None:
-    """What the background worker does: send the queued mails (here to the test's SMTP server)."""
-    call_command(
-        "db_worker", batch=True, queue_name="*", reload=False, startup_delay=False, verbosity=0
-    )
 
 
 def test_a_customer_registers_confirms_from_another_device_and_sees_the_renewable_list(
@@ -78,7 +70,7 @@ def test_a_customer_registers_confirms_from_another_device_and_sees_the_renewabl
     check_a11y(page)
 
     # Step 5: the 本登録 mail arrives through SMTP.
-    deliver_mails()
+    run_worker()
     assert len(smtp_server.messages) == 1
     message = smtp_server.messages[0]
     assert message["To"] == "keizoku.taro@example.jp"

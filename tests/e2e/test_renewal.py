@@ -4,22 +4,15 @@ import re
 import subprocess
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "x9Lq2!zz"
-
-
-def deliver_mails() -> None:
-    call_command(
-        "db_worker", batch=True, queue_name="*", reload=False, startup_delay=False, verbosity=0
-    )
 
 
 def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
@@ -143,7 +136,7 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
     ).stdout
     assert number in text and f"{application.annual_premium:,}円" in text
 
-    deliver_mails()
+    run_worker()
     mails = [m for m in smtp_server.messages if number in m["Subject"]]
     assert len(mails) == 1
     assert f"{application.annual_premium:,}円" in mails[0].get_content()

@@ -5,11 +5,11 @@ import re
 import threading
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
 from keizoku.core.models import AuditEvent
+from keizoku.core.testing import run_worker
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import StaleApplication, application_accept, application_submit
@@ -344,14 +344,7 @@ def test_the_worker_delivers_the_referral_mail_in_japanese(client, clerk, applic
         version=shown_version(client, application),
         message="免許証の色をご確認ください。",
     )
-    call_command(
-        "db_worker",
-        batch=True,
-        queue_name="*",
-        reload=False,
-        startup_delay=False,
-        verbosity=0,
-    )
+    run_worker()
     [received] = smtp_server.messages
     assert received["To"] == "taro@example.jp"
     assert "代理店からご連絡があります" in received["Subject"]

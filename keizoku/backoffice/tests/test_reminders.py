@@ -15,7 +15,7 @@ from django.db import connection
 from keizoku.accounts.models import PolicyLink
 from keizoku.backoffice.models import Reminder
 from keizoku.backoffice.services import reminder_threshold, reminders_send
-from keizoku.core.testing import make_contract, make_member
+from keizoku.core.testing import make_contract, make_member, run_worker
 from keizoku.notifications.models import OutboundMail
 
 from .conftest import make_application
@@ -38,17 +38,6 @@ def expiring(group, number: str, days: int, *, email: str = "", member_email: st
         PolicyLink.objects.create(member=member, contract=contract)
         contract.member = member
     return contract
-
-
-def run_worker() -> None:
-    call_command(
-        "db_worker",
-        batch=True,
-        queue_name="*",
-        reload=False,
-        startup_delay=False,
-        verbosity=0,
-    )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from config.env import mailer_from_url
+from keizoku.core.testing import run_worker
 from keizoku.notifications.models import MailboxMessage, OutboundMail
 from keizoku.notifications.services import (
     LEASE,
@@ -30,18 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SUBJECT = "【継続】ご契約の更改手続きのご案内"
 BODY = "継続 太郎 様\n\n満期日は2026年12月25日です。マイページからお手続きください。\n"
-
-
-def run_worker() -> None:
-    """What the background worker does, once: run every task that is due."""
-    call_command(
-        "db_worker",
-        batch=True,
-        queue_name="*",
-        reload=False,
-        startup_delay=False,
-        verbosity=0,
-    )
 
 
 def queue(key: str = "notice:1", to: str = "taro@example.jp") -> OutboundMail:
