@@ -8,23 +8,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from keizoku.core.chromium import CHROMIUM, CHROMIUM_ARGS
+
 # Playwright's sync API runs an event loop in the test thread; the test body still talks to the
 # database synchronously (factories, assertions), which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "e2e"
-# Without these, Chromium keeps trying to reach Google's services through a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def pytest_collection_modifyitems(items):
@@ -43,17 +33,24 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
+def open_page(browser: Browser, base_url: str, **options) -> tuple[Page, list[str]]:
+    """A page in a new context (a new browser profile) in Japanese and JST, with the console
+    errors it logs collected in the list returned beside it. ``options`` go to new_context."""
     context = browser.new_context(
-        base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo"
+        base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo", **options
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    return page, errors
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    page, errors = open_page(browser, live_server.url)
     yield page
-    context.close()
+    page.context.close()
     # A CSP violation or a script error shows up on the console: fail the test on it.
     assert not errors, f"browser console errors: {errors}"
 

@@ -7,30 +7,19 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 
-from .test_registration import deliver_mails
+from .conftest import open_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "x9Lq2!zz"
 NEW_PASSWORD = "n3wPass!x"
 EMAIL = "keizoku.taro@example.jp"
-
-
-def new_page(browser: Browser, live_server) -> tuple[BrowserContext, Page, list[str]]:
-    context = browser.new_context(
-        base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    return context, page, errors
 
 
 def heading(page: Page):
@@ -72,7 +61,7 @@ def test_password_reset_by_mail_in_chromium_with_accessible_pages(
     expect(page).to_have_url(re.compile(r"/mypage/password/reset/done/$"))
     check_a11y(page)
 
-    deliver_mails()
+    run_worker()
     assert [message["To"] for message in smtp_server.messages] == [EMAIL]
     body = smtp_server.messages[0].get_content()
     link = re.search(r"https?://\S+/mypage/password/reset/key/\S+/", body).group()
@@ -105,7 +94,8 @@ def test_every_member_page_is_accessible_and_a_passkey_works_in_chromium(
     )
     PolicyLink.objects.create(member=member, contract=contract)
 
-    context, page, errors = new_page(browser, live_server)
+    page, errors = open_page(browser, live_server.url)
+    context = page.context
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
@@ -202,7 +192,8 @@ def test_the_used_expired_and_unknown_link_pages_are_accessible(browser, live_se
         expires_at=now - timedelta(hours=1),
     )
 
-    context, page, errors = new_page(browser, live_server)
+    page, errors = open_page(browser, live_server.url)
+    context = page.context
     for token, status, text in [
         ("used-token", 410, "このURLはすでに使用されています"),
         ("expired-token", 410, "URLの有効期限が切れています"),

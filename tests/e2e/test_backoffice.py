@@ -15,6 +15,8 @@ from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
+from .conftest import open_page
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -32,19 +34,8 @@ def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, s
         )
     clerk = make_staff("clerk@demo.example.jp", "agency_staff", agency)
 
-    context = browser.new_context(
-        base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    # A refused import answers 400 on purpose; any other console error counts.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text) if m.type == "error" and "status of 400" not in m.text else None
-        ),
-    )
+    page, errors = open_page(browser, live_server.url, accept_downloads=True)
+    context = page.context
 
     def check(name: str) -> None:
         check_a11y(page)
@@ -159,4 +150,6 @@ def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, s
     page.get_by_role("button", name="ログアウト").click()
     heading("スタッフログイン")
     context.close()
+    # A refused import answers 400 on purpose; any other console error counts.
+    errors = [error for error in errors if "status of 400" not in error]
     assert not errors, f"browser console errors: {errors}"

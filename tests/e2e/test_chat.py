@@ -9,6 +9,8 @@ from playwright.sync_api import Browser, Page, expect
 from keizoku.accounts.models import PolicyLink
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 
+from .conftest import open_page
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "x9Lq2!zz"
@@ -16,18 +18,7 @@ PHONE = {"width": 375, "height": 800}
 
 
 def phone_page(browser: Browser, live_server, *, javascript: bool = True) -> tuple[Page, list]:
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport=PHONE,
-        java_script_enabled=javascript,
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    return page, errors
+    return open_page(browser, live_server.url, viewport=PHONE, java_script_enabled=javascript)
 
 
 def test_a_visitor_asks_reads_the_answer_and_follows_its_help_page(

@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 from keizoku.help.content import SCREENS, faq_entries, help_pages
 
+from .conftest import open_page
+
 
 def _images_loaded(page) -> None:
     images = page.locator("main img")
@@ -27,12 +29,8 @@ def _images_loaded(page) -> None:
 def test_the_help_site_from_the_index_to_an_faq_answer(
     browser, live_server, check_a11y, screenshot, width
 ):
-    context = browser.new_context(
-        base_url=live_server.url, locale="ja-JP", viewport={"width": width, "height": 800}
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page, errors = open_page(browser, live_server.url, viewport={"width": width, "height": 800})
+    context = page.context
 
     # From the MyPage login page, through the footer link.
     page.goto("/mypage/login/")

@@ -10,6 +10,8 @@ from keizoku.accounts.models import PolicyLink
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
+from .conftest import open_page
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "x9Lq2!zz"
@@ -24,21 +26,10 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
     member = make_member("keizoku.taro@example.jp", PASSWORD)
     PolicyLink.objects.create(member=member, contract=contract)
 
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ja-JP",
-        viewport={"width": 375, "height": 800},
-        accept_downloads=True,
+    page, errors = open_page(
+        browser, live_server.url, viewport={"width": 375, "height": 800}, accept_downloads=True
     )
-    page = context.new_page()
-    errors: list[str] = []
-    # A refused form answers 400 on purpose (the consent step below); any other error counts.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text) if m.type == "error" and "status of 400" not in m.text else None
-        ),
-    )
+    context = page.context
 
     def check(name: str) -> None:
         check_a11y(page)
@@ -147,5 +138,6 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
     page.get_by_role("link", name="自動車保険更改手続き").click()
     expect(page.get_by_role("link", name="契約の更改")).to_have_count(0)
     check("mypage-after")
-    assert not errors
+    # A refused form answers 400 on purpose (the consent step above); any other error counts.
+    assert [error for error in errors if "status of 400" not in error] == []
     context.close()

@@ -31,20 +31,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from keizoku.core.chromium import CHROMIUM, CHROMIUM_ARGS
 from keizoku.help.content import SCREENS, help_pages
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--lang=ja-JP",  # date inputs in Japanese order (YYYY/MM/DD)
-]
 # Floating parts (the AI chat button, the session dialog) would cover the page in a picture.
 HIDE_FLOATING = """() => {
   for (const el of document.querySelectorAll("body *")) {
@@ -191,7 +180,10 @@ class _Walk:
 
         self.expect = expect
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, "--lang=ja-JP"],  # date inputs as YYYY/MM/DD
+            )
             try:
                 context = browser.new_context(
                     base_url=self.base,
