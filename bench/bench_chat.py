@@ -12,28 +12,19 @@ Goal: p95 ≤ 50 ms. The exit status is 1 above the goal.
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 GOAL_P95_MS = 50.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -83,11 +74,7 @@ def main() -> int:
         f"answer latency: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
         f"mean {statistics.fmean(timings):.2f} ms, max {max(timings):.2f} ms"
     )
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(
-        f"machine: nproc {os.cpu_count()}, {cpu_model()}; Python {platform.python_version()}; "
-        f"load average {load} (the cores are shared with other processes)"
-    )
+    print(f"machine: {machine.describe()}")
     ok = p95 <= GOAL_P95_MS
     print(f"goal p95 ≤ {GOAL_P95_MS:.0f} ms: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1

@@ -14,7 +14,6 @@ import argparse
 import csv
 import io
 import os
-import platform
 import statistics
 import sys
 import time
@@ -22,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import machine
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,18 +171,7 @@ def main() -> None:
         import_seconds = statistics.median(import_times)
         copy_seconds = statistics.median(copy_times)
 
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in open("/proc/cpuinfo")
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        print(
-            f"machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
-            f"PostgreSQL {connection.pg_version // 10000}"
-        )
+        print(f"machine: {machine.describe()}; PostgreSQL {connection.pg_version // 10000}")
         print(
             f"rows: {args.rows:,} ({len(data) / 1e6:.1f} MB of CSV); medians of {args.repeat} rounds"
         )

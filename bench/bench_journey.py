@@ -28,18 +28,19 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
+
+import machine
+from machine import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -77,12 +78,6 @@ STEPS = [
     ("payment", {"confirmed": "on"}),
     ("delivery", {"delivery": "web"}),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Browser:
@@ -354,9 +349,7 @@ def main() -> None:
     journey_rps = len(journey_times) / journey_elapsed
     constant_rps = len(constant_times) / constant_elapsed
     quantiles = statistics.quantiles(journey_times, n=100)
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine.describe()}")
     print(
         f"gunicorn: {options.workers} workers × {options.threads} threads; "
         f"{options.customers} concurrent customers"

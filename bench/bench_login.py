@@ -19,26 +19,17 @@ machine (nproc, CPU model). The exit status is 1 below the goal or on any failed
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GOAL = 0.8
 PASSWORD = "x9Lq2!zz"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def setup(database: Path, members: int) -> list[str]:
@@ -122,7 +113,7 @@ def main() -> int:
     login_rate = args.logins / login_time
     hash_rate = args.logins / hash_time
     ratio = login_rate / hash_rate
-    print(f"machine: nproc={os.cpu_count()} cpu={cpu_model()!r} python={platform.python_version()}")
+    print(f"machine: {machine.describe()}")
     print(
         f"argon2: time_cost={django_hasher.time_cost} memory_cost={django_hasher.memory_cost} KiB "
         f"parallelism={django_hasher.parallelism}"

@@ -13,8 +13,6 @@ rates are computed from the sums of those bests. The exit status is 1 below the 
 """
 
 import argparse
-import os
-import platform
 import random
 import sys
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import machine  # noqa: E402 (bench/ is on sys.path as the script's directory)
 
 from keizoku.rating.engine import Coverages, RatingInput, quote  # noqa: E402
 from keizoku.rating.tables import tables_for  # noqa: E402
@@ -182,10 +182,7 @@ def main() -> None:
     engine_time, inline_time = sum(engine_best), sum(inline_best)
     engine_rate, inline_rate = args.quotes / engine_time, args.quotes / inline_time
     ratio = engine_rate / inline_rate
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
-    )
+    print(f"machine: {machine.describe()}")
     print(
         f"quotes: {args.quotes} varied inputs, best of {args.repeat} per chunk of {CHUNK}; "
         "results asserted equal"

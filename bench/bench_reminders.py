@@ -25,9 +25,7 @@ import email.message
 import email.policy
 import multiprocessing
 import os
-import platform
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -35,7 +33,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import machine
 import psycopg
+from machine import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -52,12 +52,6 @@ WORKER_COMMAND = [
 ]
 sys.path.insert(0, str(ROOT))
 FROM = "Keizoku <no-reply@keizoku.example.jp>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def smtp_server(port: int, received, ready) -> None:
@@ -98,16 +92,6 @@ def wait_for(received, target: int, timeout: float, workers: list[subprocess.Pop
             if received.value < target:
                 raise SystemExit(f"the workers exited with {received.value} of {target} mails")
         time.sleep(0.01)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -254,7 +238,7 @@ def main() -> None:
     worker_rate = n / worker_seconds
     raw_rate = n / raw_seconds
     print()
-    print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}, Python {platform.python_version()}")
+    print(f"machine: {machine.describe()}")
     print(f"mails: {n}, worker processes: {args.workers}, PostgreSQL, aiosmtpd on loopback")
     print(f"queue (reminders_send):           {queue_seconds:7.1f} s  {n / queue_seconds:7.0f}/s")
     print(f"worker delivery:                  {worker_seconds:7.1f} s  {worker_rate:7.0f}/s")
