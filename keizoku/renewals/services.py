@@ -320,12 +320,9 @@ def application_accept(
             premium = locked.quote.get("annual_premium")
         if premium is None:
             raise ApplicationError(_("保険料が確定していないため、受付できません。"))
-        if Application.Status.ACCEPTED not in TRANSITIONS[locked.status]:
-            raise ApplicationError(_("この申込は現在の状態では変更できません。"))
         locked.accepted_premium = premium
         locked.decided_at = now
-        locked.save(update_fields=["accepted_premium", "decided_at", "updated_at"])
-        _transition(
+        _transition(  # checks the transition is allowed, saves the fields above with it
             locked,
             Application.Status.ACCEPTED,
             actor=actor,
@@ -414,11 +411,8 @@ def application_withdraw(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _claim_version(application, expected_version)
-        if Application.Status.WITHDRAWN not in TRANSITIONS[locked.status]:
-            raise ApplicationError(_("この申込は現在の状態では変更できません。"))
         locked.decided_at = now
-        locked.save(update_fields=["decided_at", "updated_at"])
-        _transition(
+        _transition(  # checks the transition is allowed, saves decided_at with it
             locked,
             Application.Status.WITHDRAWN,
             actor=actor,
