@@ -94,6 +94,19 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.times: list[tuple[str, float]] = []  # (request, seconds)
         self.errors: list[str] = []
+        self.busy: list[tuple[str, float]] = []  # (request, when) answered with the busy page
+
+    def _send(self, method: str, path: str, body, headers: dict):
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            return self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle keep-alive connection during a pause: reconnect, as
+            # browsers do (the request never reached it).
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request(method, path, body=body, headers=headers)
+            return self.conn.getresponse()
 
     def request(
         self, method: str, path: str, data: dict | None = None, headers: dict | None = None
@@ -112,18 +125,17 @@ class Browser:
         all_headers.update(headers or {})
         if self.think and self.times:
             time.sleep(random.expovariate(1 / self.think))  # reading the page, typing
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=all_headers)
-            response = self.conn.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # The server closed the idle keep-alive connection during a pause: reconnect, as
-            # browsers do (the request never reached it).
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        for _attempt in range(30):
             started = time.perf_counter()
-            self.conn.request(method, path, body=body, headers=all_headers)
-            response = self.conn.getresponse()
+            response = self._send(method, path, body, all_headers)
+            if response.status != 503 or not response.getheader("Retry-After"):
+                break
+            # 「ただいま混雑しています」: nothing was done; the customer waits and reloads (a POST's
+            # reload sends the same form).
+            response.read()
+            label = f"{method} {ID.sub('/<id>/', path.split('?')[0])}"
+            self.busy.append((label, time.perf_counter() - started))
+            time.sleep(float(response.getheader("Retry-After")) * random.uniform(0.5, 1.5))
         text = response.read().decode()
         elapsed = time.perf_counter() - started
         label = re.sub(r"/\d+/", "/<id>/", path.split("?")[0])
@@ -187,13 +199,13 @@ def journey(args: tuple[int, str, int, float]) -> tuple[list[float], list[str]]:
     match = KEY.search(page)
     if match is None:
         b.errors.append(f"{email}: the confirmation page has no form ({b.errors[-3:]})")
-        return b.times, b.errors
+        return b.times, b.errors, b.busy
     key = match.group(1)
     location = b.post(url, {"_html": page, "intent": "on", "idempotency_key": key})
     page = b.get(location)
     if "受付番号" not in page:
         b.errors.append(f"{email}: no acceptance number")
-    return b.times, b.errors
+    return b.times, b.errors, b.busy
 
 
 def constant(args: tuple[int, int]) -> tuple[list[float], list[str]]:
@@ -201,7 +213,7 @@ def constant(args: tuple[int, int]) -> tuple[list[float], list[str]]:
     b = Browser(port)
     for _ in range(count):
         b.request("GET", "/livez")
-    return b.times, b.errors
+    return b.times, b.errors, b.busy
 
 
 def run_clients(function, jobs: list, concurrency: int):
@@ -211,7 +223,8 @@ def run_clients(function, jobs: list, concurrency: int):
     elapsed = time.perf_counter() - started
     times = [t for result in results for t in result[0]]  # (request, seconds)
     errors = [e for result in results for e in result[1]]
-    return elapsed, times, errors
+    busy = [b for result in results for b in result[2]]
+    return elapsed, times, errors, busy
 
 
 def server_cpu(pid: int) -> float:
@@ -292,6 +305,34 @@ print(json.dumps(users))
     return [tuple(row) for row in json.loads(out.strip().splitlines()[-1])]
 
 
+def redis_env(url: str) -> dict:
+    """REDIS_URL as production sets it, when that Redis answers (its database is emptied first:
+    rate limits of an earlier run must not count); otherwise the database cache."""
+    if not url:
+        return {}
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except Exception as error:  # any failure means no Redis here
+        print(f"no Redis at {url} ({error}): the database cache is used")
+        return {}
+    return {"REDIS_URL": url}
+
+
+def server_description(workers: int, env: dict) -> str:
+    """The gunicorn and Django configuration being measured, in one line."""
+    sys.path.insert(0, str(ROOT))
+    from config import gunicorn as production
+
+    slots = env.get("ADMISSION_SLOTS", "4 (default)")
+    cache = "Redis (cache and sessions)" if env.get("REDIS_URL") else "database cache"
+    return (
+        f"gunicorn -c config/gunicorn.py --workers {workers} ({production.worker_class}, "
+        f"{production.threads} threads, admission slots {slots}), PostgreSQL, {cache}, DEBUG off"
+    )
+
+
 @contextlib.contextmanager
 def served(db: str, customers: int, gunicorn_args: list[str], extra_env: dict | None = None):
     """A fresh PostgreSQL database ``db`` with ``customers`` members (each with a policy in its
@@ -364,7 +405,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/11",
+        help="the cache and session cache of production (flushed first); '' for the database cache",
+    )
     parser.add_argument(
         "--think",
         type=float,
@@ -381,25 +426,26 @@ def main() -> None:
         str(ROOT / "bench" / "gunicorn_cpu.py"),
         "--workers",
         str(options.workers),
-        "--threads",
-        "4",
     ]
     with served(
-        options.db, options.customers, gunicorn_args, {"KEIZOKU_BENCH_CPU_LOG": cpu_log}
+        options.db,
+        options.customers,
+        gunicorn_args,
+        {"KEIZOKU_BENCH_CPU_LOG": cpu_log, **redis_env(options.redis)},
     ) as (port, pid, users, env):
         argon2, argon2_params = argon2_cpu(env)
         # Warm every worker (imports, templates, the rating tables) before measuring.
         run_clients(constant, [(port, 20)] * options.workers * 2, options.workers * 2)
         load_before = os.getloadavg()[0]
         cpu_before = server_cpu(pid)
-        journey_elapsed, journey_times, journey_errors = run_clients(
+        journey_elapsed, journey_times, journey_errors, journey_busy = run_clients(
             journey, [(port, email, cid, options.think) for email, cid in users], options.customers
         )
         journey_cpu = server_cpu(pid) - cpu_before
         per_page = page_cpu(cpu_log)
         per_client = max(1, len(journey_times) // options.customers)
         cpu_before = server_cpu(pid)
-        _elapsed, constant_times, constant_errors = run_clients(
+        _elapsed, constant_times, constant_errors, _busy = run_clients(
             constant, [(port, per_client)] * options.customers, options.customers
         )
         constant_cpu = server_cpu(pid) - cpu_before
@@ -419,8 +465,7 @@ def main() -> None:
     quantiles = statistics.quantiles(journey_times, n=100)
     print(f"machine: {machine.describe()} (at the start of the journeys: {load_before:.1f})")
     print(
-        f"gunicorn: {' '.join(gunicorn_args[2:])} (production config), PostgreSQL, DEBUG off; "
-        f"{options.customers} customers at once"
+        f"server: {server_description(options.workers, env)}; {options.customers} customers at once"
     )
     print(
         f"journey: {len(journey_times)} requests ({requests_per_journey:.0f} per journey) in "
@@ -447,6 +492,10 @@ def main() -> None:
     for label, values in sorted(per_page.items(), key=lambda item: -statistics.median(item[1])):
         median = statistics.median(values)
         print(f"  {label:48} {median:6.2f} ms {median / (livez_cpu * 1000):5.1f}× ({len(values)})")
+    print(
+        f"answered 「ただいま混雑しています」 and reloaded by the customer: {len(journey_busy)} "
+        f"({len(users)} customers at once with no pause overload the server by design)"
+    )
     errors = journey_errors + constant_errors
     print(f"errors: {len(errors)}" + (f" e.g. {errors[:5]}" if errors else "") + " (goal 0)")
     if errors or ratio < 0.7:

@@ -1,4 +1,5 @@
-"""gunicorn hooks for the benchmarks (``-c bench/gunicorn_cpu.py``): the CPU each request costs.
+"""The production gunicorn settings (config/gunicorn.py) plus hooks for the benchmarks
+(``-c bench/gunicorn_cpu.py``): the CPU each request costs.
 
 Each request's thread CPU (``time.thread_time``, so neither other threads' work nor waiting for
 the GIL counts) from ``pre_request`` to ``post_request`` — the application and the response
@@ -9,6 +10,8 @@ Not used in production.
 import os
 import threading
 import time
+
+from config.gunicorn import *  # noqa: F403 - the production settings, measured as they run
 
 _local = threading.local()
 _files: dict[int, object] = {}

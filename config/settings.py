@@ -115,6 +115,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets written in Python, the same HTML as Django's widget templates (keizoku.core.renderers).
+FORM_RENDERER = "keizoku.core.renderers.FastRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
@@ -149,7 +152,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not TES
     # gunicorn's gthread workers keep many threads per process so that waiting requests are
     # visible to the admission gate; only ADMISSION_SLOTS of them use the database at once, so
     # a small pool per process (psycopg_pool, health-checked) instead of a connection per thread.
-    DB_POOL_SIZE = env_int("DB_POOL_SIZE", ADMISSION_SLOTS + 2)
+    # A thread leaving the gate returns its connection only once its response is sent: twice
+    # the slots, and two for the probes that pass the gate (/healthz).
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 2 * ADMISSION_SLOTS + 2)
     if DB_POOL_SIZE > 0:
         from psycopg_pool import ConnectionPool
 

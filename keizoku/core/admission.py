@@ -10,6 +10,9 @@ turned away then. The budget is ``ADMISSION_MAX_WAIT_MS`` for a burst, and the s
 ``ADMISSION_OVERLOAD_WAIT_MS`` once the queue has not emptied for a second (sustained overload:
 pages that are served stay quick, as CoDel does for packets).
 
+Behind a proxy that stamps ``X-Request-Start`` (HAProxy, nginx), the time a request already
+spent in the kernel's accept queue or in gunicorn counts against its budget too.
+
 The refusal happens before the session, the login or the view: nothing is read or written, so
 the customer's reload of the same URL (the busy page is served in place, a POST's reload sends
 the same form again) resumes exactly where they were. ``shed`` is the one place a refusal is
@@ -19,6 +22,7 @@ made, for the metrics to count.
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,61 +43,74 @@ class Decision:
     reason: str = ""  # why not: "queue" (turned away at once) or "timeout" (waited its budget)
 
 
+class _Waiter:
+    __slots__ = ("event", "granted")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.granted = False  # a leaving holder handed its slot to this waiter
+
+
 class Gate:
-    """At most ``slots`` holders at once; a FIFO queue bounded by the expected wait."""
+    """At most ``slots`` holders at once; a FIFO queue bounded by the expected wait. A leaving
+    holder hands its slot to the oldest waiter directly (one wake-up, no stampede)."""
 
     def __init__(self, slots: int, max_wait: float, overload_wait: float) -> None:
         self.slots = max(1, slots)
         self.max_wait = max_wait
         self.overload_wait = overload_wait
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._running = 0
-        self._queue: list[object] = []  # tickets of the waiting requests, oldest first
+        self._queue: deque[_Waiter] = deque()  # oldest first
         self._service = 0.05  # seconds per request, moving average (a guess until measured)
         self._busy_since: float | None = None  # when the queue last became non-empty
 
     def budget(self, now: float) -> float:
+        """Seconds a newcomer may wait: the burst budget, or the short one under sustained
+        overload (the queue has not emptied for ``SUSTAINED`` seconds)."""
         sustained = self._busy_since is not None and now - self._busy_since >= SUSTAINED
         return min(self.max_wait, self.overload_wait) if sustained else self.max_wait
 
-    def enter(self) -> Decision:
+    def enter(self, waited: float = 0.0) -> Decision:
+        """Take a slot, waiting if it is worth it. ``waited``: seconds the request already
+        queued before reaching this process (the proxy's X-Request-Start)."""
         started = time.monotonic()
-        with self._cond:
+        with self._lock:
             if self._running < self.slots and not self._queue:
                 self._running += 1
                 return Decision(True, 0.0)
-            budget = self.budget(started)
+            budget = self.budget(started) - waited
             expected = (len(self._queue) + 1) * self._service / self.slots
             if expected > budget:
                 return Decision(False, 0.0, "queue")
-            ticket = object()
-            self._queue.append(ticket)
+            waiter = _Waiter()
+            self._queue.append(waiter)
             if self._busy_since is None:
                 self._busy_since = started
-            deadline = started + budget
-            try:
-                while not (self._running < self.slots and self._queue[0] is ticket):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return Decision(False, time.monotonic() - started, "timeout")
-                    self._cond.wait(remaining)
-                self._running += 1
+        waiter.event.wait(budget)
+        with self._lock:
+            if waiter.granted:
                 return Decision(True, time.monotonic() - started)
-            finally:
-                self._queue.remove(ticket)
-                if not self._queue:
-                    self._busy_since = None
-                self._cond.notify_all()
+            self._queue.remove(waiter)
+            if not self._queue:
+                self._busy_since = None
+        return Decision(False, time.monotonic() - started, "timeout")
 
     def leave(self, seconds: float) -> None:
-        """A holder is done after ``seconds`` of service."""
-        with self._cond:
-            self._running -= 1
+        """A holder is done after ``seconds`` of service: its slot goes to the oldest waiter."""
+        with self._lock:
             self._service += (seconds - self._service) * 0.1
-            self._cond.notify_all()
+            if self._queue:
+                waiter = self._queue.popleft()
+                if not self._queue:
+                    self._busy_since = None
+                waiter.granted = True
+                waiter.event.set()
+            else:
+                self._running -= 1
 
     def state(self) -> dict:
-        with self._cond:
+        with self._lock:
             return {"running": self._running, "waiting": len(self._queue), "slots": self.slots}
 
 
@@ -185,6 +202,25 @@ def _resendable(request: HttpRequest) -> list[tuple[str, str]] | None:
     return [(name, value) for name, values in items for value in values]
 
 
+def queued_before(request: HttpRequest) -> float:
+    """Seconds the request waited before this process saw it (the accept queue, the proxy), from
+    the proxy's ``X-Request-Start: t=<epoch seconds, ms or µs>``; 0 without a trusted proxy or
+    with an implausible value (clocks out of step)."""
+    raw = request.headers.get("X-Request-Start", "")
+    if not raw or not settings.ALLAUTH_TRUSTED_PROXY_COUNT:
+        return 0.0
+    try:
+        stamp = float(raw.removeprefix("t="))
+    except ValueError:
+        return 0.0
+    if stamp > 1e14:
+        stamp /= 1e6
+    elif stamp > 1e11:
+        stamp /= 1e3
+    waited = time.time() - stamp
+    return waited if 0 <= waited <= 60 else 0.0
+
+
 class AdmissionMiddleware:
     """Place after the security headers and CSP, before the session: the busy page gets every
     header, and a refused request costs no database work."""
@@ -197,7 +233,7 @@ class AdmissionMiddleware:
         if request.path in self.exempt:
             return self.get_response(request)
         the_gate = gate()
-        decision = the_gate.enter()
+        decision = the_gate.enter(queued_before(request))
         if not decision.admitted:
             return shed(request, decision)
         started = time.monotonic()

@@ -118,11 +118,17 @@ def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[dict[st
     ]
 
 
-def eligibility_reasons(application: Application, *, now: datetime) -> list[dict[str, str]]:
-    """Why this renewal must go through the agency (``[]`` = it may be renewed online)."""
-    linked = PolicyLink.objects.filter(
-        member_id=application.member_id, contract_id=application.contract_id
-    ).exists()
+def eligibility_reasons(
+    application: Application, *, now: datetime, linked: bool | None = None
+) -> list[dict[str, str]]:
+    """Why this renewal must go through the agency (``[]`` = it may be renewed online).
+
+    ``linked``: whether the member's link to the policy stands, when the caller has just read the
+    application through it (the wizard's ``member_application_get``); looked up otherwise."""
+    if linked is None:
+        linked = PolicyLink.objects.filter(
+            member_id=application.member_id, contract_id=application.contract_id
+        ).exists()
     return _reasons(application.contract, linked=linked, now=now)
 
 
@@ -232,6 +238,7 @@ def plan_quotes(
     *,
     custom: dict[str, Any],
     plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
+    linked: bool | None = None,
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
     ``plans_shown``); a refused custom combination gives its Japanese reason (a str) instead of a
@@ -240,7 +247,7 @@ def plan_quotes(
     common = {
         "conditions": _conditions(application),
         "paperless": _paperless(application),
-        "reasons": eligibility_reasons(application, now=timezone.now()),
+        "reasons": eligibility_reasons(application, now=timezone.now(), linked=linked),
     }
     quotes: dict[str, Any] = {
         plan: _quote_dict(contract, plan=plan, coverages=_plan_coverages(contract, plan), **common)
@@ -260,7 +267,7 @@ def plan_quotes(
     return quotes
 
 
-def application_quote(application: Application) -> dict[str, Any]:
+def application_quote(application: Application, *, linked: bool | None = None) -> dict[str, Any]:
     """The quote of the chosen plan with the answers so far (what step 16 shows and stores)."""
     contract = application.contract
     saved = application.answers.get("plan") or {}
@@ -281,7 +288,7 @@ def application_quote(application: Application) -> dict[str, Any]:
         coverages=coverages,
         conditions=_conditions(application),
         paperless=_paperless(application),
-        reasons=eligibility_reasons(application, now=timezone.now()),
+        reasons=eligibility_reasons(application, now=timezone.now(), linked=linked),
     )
 
 

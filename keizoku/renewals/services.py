@@ -115,6 +115,17 @@ def application_start(
     return application
 
 
+STEP_FIELDS = [
+    "answers",
+    "completed_steps",
+    "quote",
+    "quoted_contract_version",
+    "annual_premium",
+    "version",
+    "updated_at",
+]
+
+
 def application_save_step(
     *,
     application: Application,
@@ -125,7 +136,13 @@ def application_save_step(
 ) -> None:
     """Save one step's answers; later steps that depend on them must be done again."""
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        # The row is locked; the member (the audit's actor) and the contract (its version) are
+        # read in the same query.
+        locked = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("member", "contract")
+            .get(pk=application.pk)
+        )
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("この申込はすでに手続きが済んでいます。"))
         if not steps.is_reachable(slug, locked.completed_steps):
@@ -137,7 +154,7 @@ def application_save_step(
             locked.quoted_contract_version = locked.contract.version
             locked.annual_premium = quote["annual_premium"]
         locked.version += 1
-        locked.save()
+        locked.save(update_fields=STEP_FIELDS)
         audit_record(
             action="application.step_saved",
             actor=locked.member,
@@ -145,7 +162,9 @@ def application_save_step(
             request=request,
             details={"step": slug},
         )
-    application.refresh_from_db()
+    # The caller's copy becomes what was just written (no second read of the row).
+    for field in Application._meta.concrete_fields:
+        setattr(application, field.attname, getattr(locked, field.attname))
 
 
 def application_refer_ineligible(

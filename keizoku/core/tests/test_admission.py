@@ -79,3 +79,25 @@ def test_a_queue_that_does_not_empty_for_a_second_shortens_the_budget():
     gate.leave(0.01)
     first.join(2)
     assert first_result[0].admitted
+
+
+def test_time_queued_before_the_process_counts_against_the_budget():
+    gate = Gate(slots=1, max_wait=1.0, overload_wait=1.0)
+    assert gate.enter().admitted
+    decision = gate.enter(waited=0.99)  # 0.99 s spent in the accept queue already
+    assert not decision.admitted and decision.reason == "queue"
+
+
+def test_the_proxys_request_start_is_read_only_behind_a_trusted_proxy(rf, settings):
+    from keizoku.core.admission import queued_before
+
+    stamp = time.time() - 2
+    request = rf.get("/", headers={"X-Request-Start": f"t={stamp * 1e6:.0f}"})
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    assert queued_before(request) == 0.0  # anybody could send it
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    assert 1.9 < queued_before(request) < 3
+    for value in (f"t={stamp:.3f}", f"t={stamp * 1e3:.0f}"):  # seconds, milliseconds
+        assert 1.9 < queued_before(rf.get("/", headers={"X-Request-Start": value})) < 3
+    for value in ("t=abc", f"t={time.time() + 30:.3f}", "t=1000"):  # nonsense, future, 1970
+        assert queued_before(rf.get("/", headers={"X-Request-Start": value})) == 0.0
