@@ -276,8 +276,8 @@ def page_cpu(prefix: str) -> dict[str, list[float]]:
     by_label: dict[str, list[float]] = {}
     for path in Path(prefix).parent.glob(Path(prefix).name + ".*"):
         for line in path.read_text().splitlines():
-            method, url, _status, cpu = line.split()
-            if url == "/livez":
+            method, url, status, cpu = line.split()
+            if url == "/livez" or status == "503":
                 continue  # the warm-up and the constant phase
             label = f"{method} {ID.sub('/<id>/', url)}"
             by_label.setdefault(label, []).append(float(cpu))

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from keizoku.core.fragments import render_once
+
 register = template.Library()
 
 
@@ -12,3 +14,10 @@ def yen(amount) -> str:
     if amount is None or amount == "":
         return ""
     return _("%(amount)s円") % {"amount": f"{int(amount):,}"}
+
+
+@register.simple_tag(takes_context=True)
+def include_once(context: template.Context, template_name: str) -> str:
+    """``{% include %}`` of a part that is the same on every page but for the CSRF token and the
+    CSP nonce, rendered once per language (``keizoku.core.fragments``)."""
+    return render_once(template_name, context)
