@@ -31,7 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import machine
-from bench_journey import PASSWORD, STEPS
+from bench_journey import PASSWORD, STEPS, redis_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -212,8 +212,12 @@ def main() -> int:
     parser.add_argument("--profiled", type=int, default=5)
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/keizoku_i11_profile")
     parser.add_argument("--tree", default=str(ROOT / "var" / "profile-journey.txt"))
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/11", help="as production ('' for none)"
+    )
     options = parser.parse_args()
 
+    os.environ.update(redis_env(options.redis))
     users = setup(options.db, options.customers + options.profiled)
     try:
         from django.db import connection
@@ -248,9 +252,14 @@ def main() -> int:
     livez_ms = statistics.median(record.cpu.pop("GET /livez"))
     record.order.remove("GET /livez")
     print(f"machine: {machine.describe()}")
+    cache = "Redis" if os.environ.get("REDIS_URL") else "database cache"
     print(
-        f"in-process Django stack, PostgreSQL, DEBUG off; {options.customers - 1} journeys timed, "
-        f"{options.profiled} profiled; /livez {livez_ms:.2f} ms CPU"
+        f"in-process Django stack, PostgreSQL, {cache}, DEBUG off; {options.customers - 1} "
+        f"journeys timed, {options.profiled} profiled; /livez {livez_ms:.2f} ms CPU"
+    )
+    print(
+        "CPU: median thread CPU of the timed journeys; the parts: shares of the profiled "
+        "journeys' wall time (pyinstrument samples; 'queries' includes waiting for PostgreSQL)"
     )
     header = "  ".join(f"{part:>9}" for part in PARTS)
     print(f"{'page':44} {'CPU ms':>7} {'×livez':>6} {'queries':>7}  {header}")

@@ -135,14 +135,12 @@ def application_save_step(
     request: HttpRequest | None = None,
 ) -> None:
     """Save one step's answers; later steps that depend on them must be done again."""
+    # The member acting (the audit's actor): the request's user when it is the applicant, as in
+    # the wizard, without reading it again.
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.pk == application.member_id else None
     with transaction.atomic():
-        # The row is locked; the member (the audit's actor) and the contract (its version) are
-        # read in the same query.
-        locked = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("member", "contract")
-            .get(pk=application.pk)
-        )
+        locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("この申込はすでに手続きが済んでいます。"))
         if not steps.is_reachable(slug, locked.completed_steps):
@@ -150,14 +148,15 @@ def application_save_step(
         locked.answers = {**locked.answers, slug: answers}
         locked.completed_steps = steps.after_completing(slug, locked.completed_steps)
         if quote is not None:
+            # The version the quote was priced on: the contract as the caller read it.
             locked.quote = quote
-            locked.quoted_contract_version = locked.contract.version
+            locked.quoted_contract_version = application.contract.version
             locked.annual_premium = quote["annual_premium"]
         locked.version += 1
         locked.save(update_fields=STEP_FIELDS)
         audit_record(
             action="application.step_saved",
-            actor=locked.member,
+            actor=actor or locked.member,
             obj=locked,
             request=request,
             details={"step": slug},
