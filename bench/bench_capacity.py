@@ -1,8 +1,8 @@
 """Benchmark: how many renewals an hour one core serves with pages under 300 ms, and what
 happens at twice that (gunicorn + PostgreSQL, production settings).
 
-    .venv/bin/python bench/bench_capacity.py [--duration 30] [--think 1.0] [--start 0.1]
-        [--step 1.3] [--workers N] [--db postgres://postgres@127.0.0.1:5432/keizoku_i11_capacity]
+    .venv/bin/python bench/bench_capacity.py [--duration 30] [--think 1.0] [--start 0.05]
+        [--step 1.4] [--workers N] [--db postgres://postgres@127.0.0.1:5432/keizoku_i11_capacity]
 
 Sets up PostgreSQL, Redis (when it answers) and gunicorn exactly as ``bench_journey.py`` does,
 then in the same run:
@@ -100,8 +100,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of arrivals per rate")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds on each page")
-    parser.add_argument("--start", type=float, default=0.1, help="first rate, × the floor's limit")
-    parser.add_argument("--step", type=float, default=1.3, help="each rate × this")
+    parser.add_argument("--start", type=float, default=0.05, help="first rate, × the floor's limit")
+    parser.add_argument("--step", type=float, default=1.4, help="each rate × this")
     parser.add_argument("--max-steps", type=int, default=12)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--processes", type=int, default=4, help="client processes")
