@@ -144,6 +144,7 @@ def browser_login_record(*, request: HttpRequest, user: User) -> bool:
             key=f"new-browser:{known.pk}",
             kind="new_browser",
             to=user.email,
+            language=user.language,
             context={
                 "name": user.name,
                 "at": timezone.now(),
@@ -182,8 +183,20 @@ def _on_logged_in(sender, request: HttpRequest | None, user: User, **kwargs) -> 
     now = time.time()
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
+    _language_keep(request, user)
     browser_login_record(request=request, user=user)
     audit_record(action="auth.login", actor=user, request=request)
+
+
+def _language_keep(request: HttpRequest, user: User) -> None:
+    """A language chosen with 「English / 日本語」 before logging in becomes the member's own
+    (kept on the account); without that choice the account's language applies from now on."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if user.kind != User.Kind.MEMBER or chosen not in dict(settings.LANGUAGES):
+        return
+    if chosen != user.language:
+        user.language = chosen
+        User.objects.filter(pk=user.pk).update(language=chosen)
 
 
 def _on_logged_out(sender, request: HttpRequest | None, user: User | None, **kwargs) -> None:
