@@ -41,10 +41,11 @@ def yen_large(amount: int) -> str:
     """Limits and sums insured: 「3,000万円」 and 「1億円」 in Japanese, "¥30,000,000" in English."""
     if not is_japanese():
         return yen(amount)
+    # Japanese counts in 万 (10⁴) and 億 (10⁸): no other language does, so no catalogue entry.
     if amount >= 100_000_000 and amount % 100_000_000 == 0:
-        return _("%(amount)s億円") % {"amount": f"{amount // 100_000_000:,}"}
+        return f"{amount // 100_000_000:,}億円"
     if amount and amount % 10_000 == 0:
-        return _("%(amount)s万円") % {"amount": f"{amount // 10_000:,}"}
+        return f"{amount // 10_000:,}万円"
     return yen(amount)
 
 
