@@ -94,6 +94,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
         context = {
+            "email": email,  # as allauth's own send_mail gives it (the unknown-address mail)
             **{name: _on_base_url(value) for name, value in context.items()},
             "BASE_URL": settings.BASE_URL,
         }

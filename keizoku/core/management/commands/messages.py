@@ -6,6 +6,7 @@ dropped, and the staff-only back office left out (staff screens stay Japanese).
 """
 
 import contextlib
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -28,9 +29,10 @@ MAKEMESSAGES_OPTIONS = {
 }
 
 
-def makemessages(**options) -> None:
-    """Run makemessages from the repository root (it walks the current directory)."""
-    with contextlib.chdir(settings.BASE_DIR):
+def makemessages(*, root: Path | None = None, **options) -> None:
+    """Run makemessages over the sources under ``root`` (the repository by default): it walks
+    the current directory and writes the catalogue of LOCALE_PATHS there."""
+    with contextlib.chdir(root or settings.BASE_DIR):
         call_command("makemessages", **{**MAKEMESSAGES_OPTIONS, **options})
 
 
