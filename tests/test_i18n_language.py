@@ -312,3 +312,16 @@ def test_an_english_error_message_for_japanese_input():
     assert "Please enter your name in katakana." in html
     assert "The phone number is not valid." in html
     assert "This field is required." in html  # Django's own, in English
+
+
+def test_the_help_pages_show_the_english_screens_and_faq_in_english():
+    english = browser(ENGLISH).get("/help/register/").content.decode()
+    assert (
+        '<img src="/static/help/screens/en/register-form.png" alt="The &quot;Enter your details&quot; screen'
+        in english
+    )
+    assert "Where do I find my previous policy number?" in english
+    assert "旧証券番号はどこに" not in english
+    japanese = browser(JAPANESE).get("/help/register/").content.decode()
+    assert '<img src="/static/help/screens/register-form.png" alt="「必要事項入力」画面' in japanese
+    assert "旧証券番号はどこに書いてありますか。" in japanese
