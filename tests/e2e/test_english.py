@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from keizoku.accounts.models import User
-from keizoku.core.testing import make_agency, make_contract, make_group, run_worker
+from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
 from .conftest import open_page
@@ -220,4 +220,20 @@ def test_an_english_speaking_member_registers_links_and_renews_in_english(
     assert User.objects.get(email=EMAIL).language == "ja"
     check_a11y(page)
     assert errors == []
+    page.context.close()
+
+
+def test_the_idle_logout_warning_counts_down_in_english(browser, live_server, settings):
+    settings.SESSION_IDLE_TIMEOUT = {"member": 8, "staff": 900}
+    member = make_member(EMAIL, PASSWORD, language="en")
+    page, errors = open_page(browser, live_server.url, locale="en-US")
+    page.goto("/mypage/login/")
+    page.get_by_label("ID (email address)").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("MyPage home")
+    dialog = page.get_by_role("dialog", name="You will be logged out soon")
+    expect(dialog).to_be_visible(timeout=10_000)
+    expect(dialog.locator("[data-remaining]").first).to_have_text(re.compile(r"^\d+ s$"))
+    assert member.language == "en" and errors == []
     page.context.close()
