@@ -268,7 +268,12 @@ LOGOUT_REDIRECT_URL = "/mypage/login/"
 # --- django-allauth: login, reset, email/password change, two-step login, sessions -----------
 # Registration is our own flow (keizoku.accounts.registration); allauth's signup stays closed.
 ACCOUNT_ADAPTER = "keizoku.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "keizoku.accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "keizoku.accounts.forms.LoginForm",
+    "change_password": "keizoku.accounts.forms.ChangePasswordForm",
+    "reset_password": "keizoku.accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "keizoku.accounts.forms.ResetPasswordKeyForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]

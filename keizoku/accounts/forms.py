@@ -2,7 +2,10 @@
 
 from datetime import date
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -256,3 +259,32 @@ class LoginForm(AllauthLoginForm):
         self.fields["login"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].label = _("パスワード")
         self.fields["password"].help_text = ""  # the reset link sits under the form instead
+
+
+# allauth's password forms with our labels: the Japanese are allauth's own words (unchanged), the
+# English in sentence case like every other field ("New password", not "New Password").
+NEW_PASSWORD_LABELS = {
+    "password1": _("新しいパスワード"),
+    "password2": _("新しいパスワード (再入力)"),
+}
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["oldpassword"].label = _("現在のパスワード")
+        for name, label in NEW_PASSWORD_LABELS.items():
+            self.fields[name].label = label
+
+
+class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in NEW_PASSWORD_LABELS.items():
+            self.fields[name].label = label
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("メールアドレス")
