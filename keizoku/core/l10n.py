@@ -8,12 +8,13 @@ in JST whatever the language (the service's times are Japan time).
 
 from datetime import date as Date
 from datetime import datetime as DateTime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from keizoku.contracts.windows import JST
+JST = ZoneInfo("Asia/Tokyo")  # the service's times are Japan time, in every language
 
 
 def supported_language(code: str | None) -> str:
