@@ -35,7 +35,7 @@ MAX_LENGTH = 200  # characters of a question
 # Calibrated with ``manage.py chat_eval --calibrate`` on the help site's evaluation set and our
 # off-topic questions (offtopic.toml): the lowest threshold from which on the answers given with
 # confidence are right at least 95% of the time and no off-topic question gets one.
-CONFIDENCE_THRESHOLD = 0.39
+CONFIDENCE_THRESHOLD = 0.40
 _LINE_BREAKS = re.compile(r"[\t\r\n]")
 
 

@@ -42,6 +42,8 @@ STOP_WORDS_EN = frozenset(
 )
 BIGRAM = "字:"  # prefix of a two-character term (orthographic variants, typos)
 READING = "読:"  # prefix of a term that is a reading (katakana), kept apart from the forms
+SYNONYM = "同:"  # prefix of a Sudachi synonym group id (スマホ and スマートフォン share one)
+SOUND = "音:"  # prefix of three kana of a text's reading (typos, kana written for kanji)
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
@@ -124,9 +126,12 @@ def _word_terms(morpheme) -> list[str]:
     form = morpheme.normalized_form()
     if form in STOP_FORMS:
         return []
-    # The reading too: ｶｲｲﾝﾄｳﾛｸ or おすすめ meet 会員登録 or お勧め through it.
+    # The reading too: ｶｲｲﾝﾄｳﾛｸ or おすすめ meet 会員登録 or お勧め through it; and the
+    # synonym groups of SudachiDict (the data of chikkar): 転居 meets 引っ越し.
     reading = morpheme.reading_form()
-    return [form, READING + reading] if reading else [form]
+    found = [form, READING + reading] if reading else [form]
+    found.extend(SYNONYM + str(group) for group in morpheme.synonym_group_ids())
+    return found
 
 
 def _japanese_units(run: str) -> list[Unit]:
@@ -143,24 +148,69 @@ def _japanese_units(run: str) -> list[Unit]:
     return units
 
 
-def units(text: str) -> list[Unit]:
+def _prepare(text: str, expand_synonyms: bool) -> str:
+    text = normalize(text)
+    return expand(text) if expand_synonyms else text
+
+
+def units(text: str, *, expand: bool = True) -> list[Unit]:
     """The words of a question or an entry, after normalisation and synonym expansion."""
-    text = expand(normalize(text))
-    found = [Unit(w, (w,)) for w in _ASCII_WORD.findall(text) if w not in STOP_WORDS_EN]
-    for run in _NON_ASCII_RUN.findall(text):
+    return _units(_prepare(text, expand))
+
+
+def _units(prepared: str) -> list[Unit]:
+    found = [Unit(w, (w,)) for w in _ASCII_WORD.findall(prepared) if w not in STOP_WORDS_EN]
+    for run in _NON_ASCII_RUN.findall(prepared):
         found.extend(_japanese_units(run))
     return found
 
 
-def bigrams(text: str) -> list[str]:
+def _bigrams(prepared: str) -> list[str]:
     """Two-character terms of the non-ASCII runs: they catch what the dictionary cuts apart."""
     found = []
-    for run in _NON_ASCII_RUN.findall(expand(normalize(text))):
+    for run in _NON_ASCII_RUN.findall(prepared):
         chars = [c for c in run if c.isalnum()]
         found.extend(BIGRAM + a + b for a, b in itertools.pairwise(chars))
     return found
 
 
+_KANA = re.compile(r"[ァ-ヴー]")
+
+
+def _sounds(prepared: str) -> list[str]:
+    """Three-kana terms of the text's reading, run by run: きゅうしょうけん, 旧証券 and a
+    mistyped 旧証券番後 share most of them whatever the dictionary made of the words."""
+    found = []
+    for run in _NON_ASCII_RUN.findall(prepared):
+        reading = "".join(
+            m.reading_form()
+            for m in _tokenizer().tokenize(run)
+            if m.part_of_speech()[0] != "補助記号"
+        )
+        kana = [c for c in jaconv.hira2kata(reading) if _KANA.match(c)]
+        found.extend(SOUND + "".join(kana[i : i + 3]) for i in range(len(kana) - 2))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A text cut for retrieval: its words, and the character and sound n-grams."""
+
+    units: tuple[Unit, ...]
+    bigrams: tuple[str, ...]
+    sounds: tuple[str, ...]
+
+    def terms(self) -> list[str]:
+        """Every search term (with repeats: BM25 counts them)."""
+        return [t for unit in self.units for t in unit.terms] + [*self.bigrams, *self.sounds]
+
+
+def analyse(text: str, *, expand: bool = True) -> Analysis:
+    """Normalise, expand with the synonyms (unless ``expand`` is false) and cut ``text``."""
+    prepared = _prepare(text, expand)
+    return Analysis(tuple(_units(prepared)), tuple(_bigrams(prepared)), tuple(_sounds(prepared)))
+
+
 def terms(text: str) -> list[str]:
     """The search terms of a question or an entry (with repeats: BM25 counts them)."""
-    return [term for unit in units(text) for term in unit.terms] + bigrams(text)
+    return analyse(text).terms()
