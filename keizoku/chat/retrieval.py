@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -53,6 +54,8 @@ class Params:
     bigram: float = 0.2  # two characters in common: a hint, not a word
     synonym: float = 0.0  # a shared Sudachi synonym group (転居 / 引っ越し)
     sound: float = 0.0  # three kana of the reading in common (typos, kana for kanji)
+    kana: bool = False  # a run of kana cut into the readings of the entries' words
+    examples: float = 0.0  # the questions customers asked for the entry (a field of its own)
     keywords: bool = True  # the entries' curated keywords in the title field
     synonyms: bool = True  # chat/synonyms.toml's expansion (questions and entries alike)
 
@@ -113,9 +116,20 @@ def _entry_analyses(entry: FaqEntry, keywords: bool, synonyms: bool) -> dict[str
     }
 
 
-def entry_fields(entry: FaqEntry, params: Params = PARAMS) -> dict[str, Counter[str]]:
+@cache
+def _example_terms(question: str, synonyms: bool) -> tuple[str, ...]:
+    return tuple(text.analyse(question, expand=synonyms).terms())
+
+
+def entry_fields(
+    entry: FaqEntry, params: Params = PARAMS, examples: Sequence[str] = ()
+) -> dict[str, Counter[str]]:
     analyses = _entry_analyses(entry, params.keywords, params.synonyms)
-    return {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
+    fields = {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
+    fields["examples"] = Counter(
+        term for question in examples for term in _example_terms(question, params.synonyms)
+    )
+    return fields
 
 
 class Index:
@@ -125,24 +139,33 @@ class Index:
     field), the length normalisation from each field.
     """
 
-    def __init__(self, entries: tuple[FaqEntry, ...], params: Params = PARAMS):
+    def __init__(
+        self,
+        entries: tuple[FaqEntry, ...],
+        params: Params = PARAMS,
+        examples: Mapping[str, Sequence[str]] | None = None,
+    ):
         self.entries = entries
         self.params = params
-        fields = [entry_fields(entry, params) for entry in entries]
+        examples = examples or {}
+        fields = [entry_fields(entry, params, examples.get(entry.id, ())) for entry in entries]
         n = len(entries)
         df: Counter[str] = Counter()
         for doc in fields:
-            df.update(set(doc["title"]) | set(doc["body"]))
+            df.update(set().union(*doc.values()))
         # The "+1" form of idf stays positive even for a term in every entry.
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)  # a term no entry uses
         self.term_sets = {
-            entry.id: frozenset(doc["title"]) | frozenset(doc["body"])
+            entry.id: frozenset().union(*doc.values())
             for entry, doc in zip(entries, fields, strict=True)
         }
         self.postings: dict[str, dict[int, float]] = {}
         k1, b = params.k1, params.b
-        for field, field_weight in (("title", params.title), ("body", params.body)):
+        weighted = (("title", params.title), ("body", params.body), ("examples", params.examples))
+        for field, field_weight in weighted:
+            if not field_weight:
+                continue
             lengths = [sum(doc[field].values()) for doc in fields]
             average = (sum(lengths) / n if n else 0) or 1.0
             for i, doc in enumerate(fields):
@@ -163,11 +186,11 @@ class Index:
         ]
         return (*unit.terms, *extra)
 
-    def _split_reading(self, kana: str) -> list[str]:
+    def _split_reading(self, kana: str, shortest: int = 1) -> list[str]:
         """Longest known readings first, left to right; an unmatched character is skipped."""
         found, i = [], 0
         while i < len(kana):
-            for j in range(len(kana), i + 1, -1):
+            for j in range(len(kana), i + shortest - 1, -1):
                 candidate = text.READING + kana[i:j]
                 if candidate in self.readings:
                     found.append(candidate)
@@ -186,6 +209,9 @@ class Index:
         query = {term for terms in units.values() for term in terms}
         query.update(analysis.bigrams)
         query.update(analysis.sounds)
+        if self.params.kana:
+            for run in analysis.kana:
+                query.update(self._split_reading(run, shortest=2))
         weight = self.params.weight
         scores: dict[int, float] = {}
         for term in query:

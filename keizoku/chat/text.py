@@ -175,6 +175,7 @@ def _bigrams(prepared: str) -> list[str]:
 
 
 _KANA = re.compile(r"[ァ-ヴー]")
+_KANA_RUN = re.compile(r"[ぁ-ゔァ-ヴー]{3,}")
 
 
 def _sounds(prepared: str) -> list[str]:
@@ -199,6 +200,7 @@ class Analysis:
     units: tuple[Unit, ...]
     bigrams: tuple[str, ...]
     sounds: tuple[str, ...]
+    kana: tuple[str, ...] = ()  # the runs written in kana only, in katakana (ねんれい → ネンレイ)
 
     def terms(self) -> list[str]:
         """Every search term (with repeats: BM25 counts them)."""
@@ -208,7 +210,10 @@ class Analysis:
 def analyse(text: str, *, expand: bool = True) -> Analysis:
     """Normalise, expand with the synonyms (unless ``expand`` is false) and cut ``text``."""
     prepared = _prepare(text, expand)
-    return Analysis(tuple(_units(prepared)), tuple(_bigrams(prepared)), tuple(_sounds(prepared)))
+    kana = tuple(jaconv.hira2kata(run) for run in _KANA_RUN.findall(prepared))
+    return Analysis(
+        tuple(_units(prepared)), tuple(_bigrams(prepared)), tuple(_sounds(prepared)), kana
+    )
 
 
 def terms(text: str) -> list[str]:
