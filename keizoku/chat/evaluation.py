@@ -63,10 +63,11 @@ def off_topic_questions() -> tuple[str, ...]:
 
 
 def evaluate(questions: Sequence[Question], index: retrieval.Index | None = None) -> list[Result]:
-    index = index or retrieval.index()
+    """Each question ranked as the chat ranks it (in its language, on a Japanese page), or by
+    ``index``."""
     results = []
     for question in questions:
-        ranking = index.rank(question.text)
+        ranking = index.rank(question.text) if index else retrieval.rank(question.text)[1]
         shown = tuple(entry.id for entry in ranking.top(3))  # as the chat shows them
         results.append(Result(question, shown, ranking.confidence))
     return results
@@ -193,25 +194,34 @@ GRID: dict[str, tuple] = {
 }
 
 
-class Scorer:
-    """Top-1 of many parameter sets over the same questions, each question cut only once."""
+def by_language(questions: Sequence[Question]) -> dict[str, tuple[Question, ...]]:
+    """The questions the chat answers in each language (English ones from the English FAQ)."""
+    languages: dict[str, list[Question]] = {retrieval.JA: [], retrieval.EN: []}
+    for question in questions:
+        languages[retrieval.language_of(question.text)].append(question)
+    return {language: tuple(found) for language, found in languages.items()}
 
-    def __init__(self, questions: Sequence[Question]):
+
+class Scorer:
+    """Top-1 of many parameter sets over the same questions (all in ``language``), each
+    question cut only once."""
+
+    def __init__(self, questions: Sequence[Question], language: str = retrieval.JA):
         self.questions = tuple(questions)
+        self.language = language
         self._analyses: dict[bool, list[text.Analysis]] = {}
         self._cache: dict[retrieval.Params, tuple[list[bool], list[float]]] = {}
 
     def analyses(self, synonyms: bool) -> list[text.Analysis]:
         if synonyms not in self._analyses:
-            self._analyses[synonyms] = [
-                text.analyse(q.text, expand=synonyms) for q in self.questions
-            ]
+            analyser = retrieval.ANALYSERS[self.language]
+            self._analyses[synonyms] = [analyser(q.text, expand=synonyms) for q in self.questions]
         return self._analyses[synonyms]
 
     def run(self, params: retrieval.Params) -> tuple[list[bool], list[float]]:
         """(right at top-1, confidence) for every question under ``params``."""
         if params not in self._cache:
-            index = retrieval.Index(content.faq_entries(), params)
+            index = retrieval.Index(content.faq_entries(), params, language=self.language)
             right, confidence = [], []
             for question, analysis in zip(
                 self.questions, self.analyses(params.synonyms), strict=True
@@ -298,7 +308,8 @@ class CrossValidation:
 def cross_validate(
     questions: Sequence[Question],
     *,
-    params: retrieval.Params = retrieval.PARAMS,
+    language: str = retrieval.JA,
+    params: retrieval.Params | None = None,
     k: int = FOLDS,
     names: Sequence[str] | None = None,
     progress: Callable[[str], None] = lambda _name: None,
@@ -310,7 +321,8 @@ def cross_validate(
     ascent over every parameter) the same way, and the confidence threshold (calibrated on
     k−1 folds, its precision and share of confident answers measured on the last).
     """
-    scorer = Scorer(questions)
+    params = params or retrieval.PARAMS_BY_LANGUAGE[language]
+    scorer = Scorer(questions, language)
     parts = folds(questions, k)
     everything = range(len(questions))
     reports = []
@@ -355,22 +367,12 @@ class ThresholdFold:
 
 
 def cross_validate_threshold(
-    questions: Sequence[Question],
-    *,
-    params: retrieval.Params = retrieval.PARAMS,
-    k: int = FOLDS,
-    threshold: float | None = None,
+    questions: Sequence[Question], *, k: int = FOLDS, threshold: float | None = None
 ) -> list[ThresholdFold]:
     """The threshold calibrated on k−1 folds (with every off-topic question), measured on the
     fold left out; with ``threshold`` given, that fixed value measured on every fold."""
-    scorer = Scorer(questions)
-    right, confidence = scorer.run(params)
-    off_index = retrieval.Index(content.faq_entries(), params)
-    off_topic = [off_index.rank(q).confidence for q in off_topic_questions()]
-    results = [
-        Result(q, (q.expected,) if ok else ("",), c)
-        for q, ok, c in zip(questions, right, confidence, strict=True)
-    ]
+    results = evaluate(questions)
+    off_topic = [retrieval.rank(q)[1].confidence for q in off_topic_questions()]
     report = []
     for fold in folds(questions, k):
         train = [results[i] for i in range(len(results)) if i not in set(fold)]

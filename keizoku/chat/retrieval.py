@@ -78,6 +78,8 @@ class Params:
 
 
 PARAMS = Params()
+PARAMS_EN = Params()
+PARAMS_BY_LANGUAGE = {"ja": PARAMS, "en": PARAMS_EN}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,35 +101,49 @@ class Ranking:
         return tuple(hit.entry for hit in self.hits[:n])
 
 
-def analyse(question: str, params: Params = PARAMS) -> text.Analysis:
-    return text.analyse(question, expand=params.synonyms)
+JA, EN = "ja", "en"
+ANALYSERS = {JA: text.analyse, EN: text.analyse_english}
+
+
+def analyse(question: str, params: Params = PARAMS, language: str = JA) -> text.Analysis:
+    return ANALYSERS[language](question, expand=params.synonyms)
 
 
 @cache
-def _entry_analyses(entry: FaqEntry, keywords: bool, synonyms: bool) -> dict[str, text.Analysis]:
-    parts = [
-        entry.question,
-        *(entry.keywords if keywords else ()),
-        CATEGORIES.get(entry.category, ""),
-    ]
+def _entry_analyses(
+    entry: FaqEntry, keywords: bool, synonyms: bool, language: str
+) -> dict[str, text.Analysis]:
+    if language == EN:
+        title = [entry.question_en, *(entry.keywords_en if keywords else ())]
+        body = entry.answer_en
+    else:
+        title = [
+            entry.question,
+            *(entry.keywords if keywords else ()),
+            CATEGORIES.get(entry.category, ""),
+        ]
+        body = entry.answer
+    analyser = ANALYSERS[language]
     return {
-        "title": text.analyse(" ".join(parts), expand=synonyms),
-        "body": text.analyse(entry.answer, expand=synonyms),
+        "title": analyser(" ".join(title), expand=synonyms),
+        "body": analyser(body, expand=synonyms),
     }
 
 
 @cache
-def _example_terms(question: str, synonyms: bool) -> tuple[str, ...]:
-    return tuple(text.analyse(question, expand=synonyms).terms())
+def _example_terms(question: str, synonyms: bool, language: str) -> tuple[str, ...]:
+    return tuple(ANALYSERS[language](question, expand=synonyms).terms())
 
 
 def entry_fields(
-    entry: FaqEntry, params: Params = PARAMS, examples: Sequence[str] = ()
+    entry: FaqEntry, params: Params = PARAMS, examples: Sequence[str] = (), language: str = JA
 ) -> dict[str, Counter[str]]:
-    analyses = _entry_analyses(entry, params.keywords, params.synonyms)
+    analyses = _entry_analyses(entry, params.keywords, params.synonyms, language)
     fields = {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
     fields["examples"] = Counter(
-        term for question in examples for term in _example_terms(question, params.synonyms)
+        term
+        for question in examples
+        for term in _example_terms(question, params.synonyms, language)
     )
     return fields
 
@@ -144,11 +160,15 @@ class Index:
         entries: tuple[FaqEntry, ...],
         params: Params = PARAMS,
         examples: Mapping[str, Sequence[str]] | None = None,
+        language: str = JA,
     ):
         self.entries = entries
         self.params = params
+        self.language = language
         examples = examples or {}
-        fields = [entry_fields(entry, params, examples.get(entry.id, ())) for entry in entries]
+        fields = [
+            entry_fields(entry, params, examples.get(entry.id, ()), language) for entry in entries
+        ]
         n = len(entries)
         df: Counter[str] = Counter()
         for doc in fields:
@@ -201,7 +221,7 @@ class Index:
         return found
 
     def rank(self, question: str) -> Ranking:
-        return self.rank_analysis(analyse(question, self.params))
+        return self.rank_analysis(analyse(question, self.params, self.language))
 
     def rank_analysis(self, analysis: text.Analysis) -> Ranking:
         """The ranking of a question already cut by ``analyse`` (tuning re-ranks the same cut)."""
@@ -259,6 +279,18 @@ class Index:
 
 
 @cache
-def index() -> Index:
-    """The index of every FAQ entry, built on first use and kept for the process."""
-    return Index(faq_entries())
+def index(language: str = JA) -> Index:
+    """The index of every FAQ entry in ``language``, built on first use and kept for the
+    process."""
+    return Index(faq_entries(), PARAMS_BY_LANGUAGE[language], language=language)
+
+
+def language_of(question: str, page_language: str = JA) -> str:
+    """The language the question is answered in: English questions get the English FAQ."""
+    return EN if text.is_english(question, page_language=page_language) else JA
+
+
+def rank(question: str, page_language: str = JA) -> tuple[str, Ranking]:
+    """(the language of the answer, the ranking of the FAQ entries in that language)."""
+    language = language_of(question, page_language)
+    return language, index(language).rank(question)

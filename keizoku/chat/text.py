@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import jaconv
+import snowballstemmer
 from sudachipy import Dictionary, SplitMode
 
 from keizoku.core import ja
@@ -64,9 +65,10 @@ def _tokenizer():
 
 
 def normalize(text: str) -> str:
-    """Widths (NFKC; half-width kana to full-width), case and spaces, for matching only."""
+    """Widths (NFKC; half-width kana to full-width), case, apostrophes and spaces, for
+    matching only."""
     text = jaconv.h2z(ja.nfkc(text), kana=True, ascii=False, digit=False)
-    return " ".join(text.lower().split())
+    return " ".join(text.lower().replace("\u2019", "'").split())
 
 
 @dataclass(frozen=True)
@@ -219,3 +221,38 @@ def analyse(text: str, *, expand: bool = True) -> Analysis:
 def terms(text: str) -> list[str]:
     """The search terms of a question or an entry (with repeats: BM25 counts them)."""
     return analyse(text).terms()
+
+
+# ---------------------------------------------------------------- English
+
+_JAPANESE = re.compile(r"[ぁ-ゖァ-ヺー一-龥々〆ｦ-ﾟ]")
+_LETTERS = re.compile(r"[A-Za-z]")
+
+
+def is_english(text: str, *, page_language: str = "ja") -> bool:
+    """Whether a question is English: no Japanese character and some Latin letters, and either
+    the page is English or the question has at least two words (a lone 「PDF」 or 「ID」 on a
+    Japanese page is a Japanese customer's abbreviation)."""
+    if _JAPANESE.search(text) or not _LETTERS.search(text):
+        return False
+    return page_language.startswith("en") or len(_ASCII_WORD.findall(text.lower())) >= 2
+
+
+def _stemmer():
+    stemmer = getattr(_local, "stemmer", None)  # a stemmer keeps state: one per thread
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
+
+
+def analyse_english(text: str, *, expand: bool = True) -> Analysis:
+    """An English text as Snowball stems (renewing, renewal → renew) without the stop words,
+    plus the terms of synonyms.toml its words name, so that "passcode" meets "password"."""
+    prepared = normalize(text)
+    words = [w for w in _ASCII_WORD.findall(prepared) if w not in STOP_WORDS_EN]
+    found = [Unit(stem, (stem,)) for stem in _stemmer().stemWords(words)]
+    if expand:
+        found.extend(
+            Unit(term, (term,)) for term, pattern in synonyms().terms if pattern.search(prepared)
+        )
+    return Analysis(tuple(found), (), ())

@@ -91,8 +91,7 @@ class Command(BaseCommand):
                     )
 
     def _calibrate(self, tuning) -> None:
-        index = retrieval.index()
-        off_topic = [index.rank(q).confidence for q in evaluation.off_topic_questions()]
+        off_topic = [retrieval.rank(q)[1].confidence for q in evaluation.off_topic_questions()]
         table = evaluation.calibrate(tuning, off_topic)
         self.stdout.write("calibration on the tuning part:")
         self.stdout.write("threshold  confident  off-topic  precision")
