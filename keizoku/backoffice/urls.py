@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from keizoku.chat import staff as chat_staff
+
 from . import auth, views
 
 app_name = "backoffice"
@@ -33,4 +35,6 @@ urlpatterns = [
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
     path("audit/", views.audit_list, name="audit"),
+    path("chat/", chat_staff.unanswered_list, name="chat_unanswered"),
+    path("chat/resolve/", chat_staff.unanswered_resolve, name="chat_unanswered_resolve"),
 ]

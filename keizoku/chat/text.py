@@ -64,6 +64,11 @@ def _tokenizer():
     return tokenizer
 
 
+def tokenize(text: str):
+    """SudachiPy's morphemes of ``text`` (mode C), on this thread's tokenizer."""
+    return _tokenizer().tokenize(text)
+
+
 def normalize(text: str) -> str:
     """Widths (NFKC; half-width kana to full-width), case, apostrophes and spaces, for
     matching only."""
