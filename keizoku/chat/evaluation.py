@@ -179,7 +179,7 @@ def suggested_threshold(table: Sequence[Calibration], *, target: float = 0.95) -
 
 # ---------------------------------------------------------------- tuning and cross-validation
 
-# The values each parameter is searched over (the first is what it would be without tuning).
+# The values each parameter is searched over; ties go to the earlier value.
 GRID: dict[str, tuple] = {
     "title": (1.0, 2.0, 3.0, 4.0, 5.0),
     "k1": (1.2, 0.6, 0.9, 1.5, 2.0),
@@ -189,6 +189,7 @@ GRID: dict[str, tuple] = {
     "bigram": (0.0, 0.1, 0.2, 0.3, 0.5),
     "synonym": (0.0, 0.1, 0.2, 0.3, 0.5),
     "sound": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "kana": (False, True),
     "keywords": (True, False),
     "synonyms": (True, False),
 }

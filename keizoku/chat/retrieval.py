@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,7 +54,6 @@ class Params:
     synonym: float = 0.0  # a shared Sudachi synonym group (転居 / 引っ越し)
     sound: float = 0.0  # three kana of the reading in common (typos, kana for kanji)
     kana: bool = False  # a run of kana cut into the readings of the entries' words
-    examples: float = 0.0  # the questions customers asked for the entry (a field of its own)
     keywords: bool = True  # the entries' curated keywords in the title field
     synonyms: bool = True  # chat/synonyms.toml's expansion (questions and entries alike)
 
@@ -77,8 +75,8 @@ class Params:
         return dataclasses.replace(self, **changes)
 
 
-PARAMS = Params()
-PARAMS_EN = Params()
+PARAMS = Params(k1=0.6, light=0.15, reading=0.0, bigram=0.1, synonym=0.2, sound=0.2)
+PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0)
 PARAMS_BY_LANGUAGE = {"ja": PARAMS, "en": PARAMS_EN}
 
 
@@ -130,22 +128,11 @@ def _entry_analyses(
     }
 
 
-@cache
-def _example_terms(question: str, synonyms: bool, language: str) -> tuple[str, ...]:
-    return tuple(ANALYSERS[language](question, expand=synonyms).terms())
-
-
 def entry_fields(
-    entry: FaqEntry, params: Params = PARAMS, examples: Sequence[str] = (), language: str = JA
+    entry: FaqEntry, params: Params = PARAMS, language: str = JA
 ) -> dict[str, Counter[str]]:
     analyses = _entry_analyses(entry, params.keywords, params.synonyms, language)
-    fields = {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
-    fields["examples"] = Counter(
-        term
-        for question in examples
-        for term in _example_terms(question, params.synonyms, language)
-    )
-    return fields
+    return {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
 
 
 class Index:
@@ -159,16 +146,12 @@ class Index:
         self,
         entries: tuple[FaqEntry, ...],
         params: Params = PARAMS,
-        examples: Mapping[str, Sequence[str]] | None = None,
         language: str = JA,
     ):
         self.entries = entries
         self.params = params
         self.language = language
-        examples = examples or {}
-        fields = [
-            entry_fields(entry, params, examples.get(entry.id, ()), language) for entry in entries
-        ]
+        fields = [entry_fields(entry, params, language) for entry in entries]
         n = len(entries)
         df: Counter[str] = Counter()
         for doc in fields:
@@ -182,10 +165,7 @@ class Index:
         }
         self.postings: dict[str, dict[int, float]] = {}
         k1, b = params.k1, params.b
-        weighted = (("title", params.title), ("body", params.body), ("examples", params.examples))
-        for field, field_weight in weighted:
-            if not field_weight:
-                continue
+        for field, field_weight in (("title", params.title), ("body", params.body)):
             lengths = [sum(doc[field].values()) for doc in fields]
             average = (sum(lengths) / n if n else 0) or 1.0
             for i, doc in enumerate(fields):

@@ -30,11 +30,12 @@ SYNONYMS_FILE = Path(__file__).parent / "synonyms.toml"
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"})
 # Words too common in questions to tell entries apart (by normalized_form): empty verbs and
 # nouns, the request around a question (「…について教えてください」「…を知りたい」) and the
-# "how" verbs (「どうやる」「どう行えば」, said by 方法 through the synonyms).
+# "how" verbs (「どうやる」「どう行えば」, said by 方法 through the synonyms), and the grammar
+# of 「…てしまった」「…みたいな」.
 STOP_FORMS = frozenset(
     """為る 有る 居る 成る 出来る 思う 言う 良い 事 物 方 の ん
     就く つく 教える 下さる 頂く 知る 御願い 願う
-    遣る 行う""".split()
+    遣る 行う 仕舞う みたい""".split()
 )
 STOP_WORDS_EN = frozenset(
     """a an the i my me we our you your it its is are am was were be been do does did can could

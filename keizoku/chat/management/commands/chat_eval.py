@@ -105,37 +105,42 @@ class Command(BaseCommand):
         )
 
     def _cross_validate(self) -> None:
-        tuning = evaluation.eval_questions(evaluation.TUNING)
+        tuning = evaluation.by_language(evaluation.eval_questions(evaluation.TUNING))
         k = evaluation.FOLDS
-        self.stdout.write(
-            f"{k}-fold cross-validation on the tuning part ({len(tuning)} questions, folds "
-            "stratified by FAQ entry): each value chosen on k−1 folds, scored on the fold left out"
-        )
-        self.stdout.write(
-            f"{'parameter':>24}  {'in use':>8}  {'chosen per fold':<40}  "
-            f"{'train':>6}  {'test':>6}  {'in use':>6}"
-        )
-        reports = evaluation.cross_validate(tuning)
-        params = retrieval.PARAMS
-        for report in reports:
-            if report.name in evaluation.GRID:
-                current = getattr(params, report.name)
-                chosen = ", ".join(str(f.chosen) for f in report.folds)
-            else:
-                current = "—"
-                chosen = "; ".join(_differences(f.chosen, retrieval.Params()) for f in report.folds)
+        for language, questions in tuning.items():
             self.stdout.write(
-                f"{report.name:>24}  {current!s:>8}  {chosen:<40}  "
-                f"{report.train:6.1%}  {report.test:6.1%}  {report.in_use:6.1%}"
+                f"{k}-fold cross-validation, {language} questions of the tuning part "
+                f"({len(questions)}, folds stratified by FAQ entry): each value chosen on k−1 "
+                "folds, scored on the fold left out; 'in use' is the value in use on the same folds"
             )
-        thresholds = evaluation.cross_validate_threshold(tuning)
+            self.stdout.write(
+                f"{'parameter':>10}  {'in use':>6}  {'chosen per fold':<32}  "
+                f"{'train':>6}  {'test':>6}  {'in use':>6}"
+            )
+            params = retrieval.PARAMS_BY_LANGUAGE[language]
+            for report in evaluation.cross_validate(questions, language=language):
+                scores = f"{report.train:6.1%}  {report.test:6.1%}  {report.in_use:6.1%}"
+                if report.name in evaluation.GRID:
+                    chosen = ", ".join(str(f.chosen) for f in report.folds)
+                    current = getattr(params, report.name)
+                    self.stdout.write(f"{report.name:>10}  {current!s:>6}  {chosen:<32}  {scores}")
+                else:
+                    self.stdout.write(
+                        f"{'all':>10}  {'':>6}  {'(coordinate ascent)':<32}  {scores}"
+                    )
+                    for number, fold in enumerate(report.folds, 1):
+                        self.stdout.write(
+                            f"{'':>20}fold {number}: {_differences(fold.chosen, params)}"
+                        )
+        everything = evaluation.eval_questions(evaluation.TUNING)
+        thresholds = evaluation.cross_validate_threshold(everything)
         fixed = evaluation.cross_validate_threshold(
-            tuning, threshold=evaluation.CONFIDENCE_THRESHOLD
+            everything, threshold=evaluation.CONFIDENCE_THRESHOLD
         )
         self.stdout.write(
             "threshold: calibrated per fold "
             + ", ".join(f"{t.threshold:.2f}" for t in thresholds)
-            + f"; precision of confident answers on the fold left out "
+            + "; on the fold left out: precision of confident answers "
             f"{_mean(t.precision for t in thresholds):.1%}, answered "
             f"{_mean(t.answered for t in thresholds):.1%}"
             f" (in use {evaluation.CONFIDENCE_THRESHOLD}: precision "
@@ -150,9 +155,10 @@ def _mean(values) -> float:
 
 
 def _differences(params, base) -> str:
+    """The parameters where ``params`` differs from ``base``."""
     changed = [
         f"{name}={getattr(params, name)}"
         for name in evaluation.GRID
         if getattr(params, name) != getattr(base, name)
     ]
-    return " ".join(changed) or "defaults"
+    return " ".join(changed) or "the values in use"
