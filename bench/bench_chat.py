@@ -81,7 +81,9 @@ def main() -> int:
     p50, p95 = percentile(every, 50), percentile(every, 95)
     entries = len(indexes[0].entries)
     print(f"questions: {len(questions)} × {args.repeat} = {len(every)} answers")
-    print(f"index build (dictionary + {entries} entries in Japanese and English): {build_ms:.0f} ms")
+    print(
+        f"index build (dictionary + {entries} entries in Japanese and English): {build_ms:.0f} ms"
+    )
     print(
         f"answer latency: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
         f"mean {statistics.fmean(every):.2f} ms, max {max(every):.2f} ms"
