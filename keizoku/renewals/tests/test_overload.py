@@ -158,8 +158,12 @@ def test_probes_pass_a_full_gate_and_htmx_gets_a_fragment(client, member, contra
 
 
 @pytest.mark.django_db
-def test_the_busy_page_follows_the_visitors_language(client, full):
+def test_the_busy_page_follows_the_browsers_language(client, full):
+    """Before the session is read, the language is the switch's cookie or Accept-Language."""
     full.hold()
-    response = client.get("/mypage/", headers={"Accept-Language": "ja"})
+    response = client.get("/mypage/", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert response.status_code == 503
+    page = response.content.decode()
+    assert '<html lang="en">' in page and "We are very busy right now" in page
+    response = client.get("/mypage/", headers={"Accept-Language": "ja"})
     assert '<html lang="ja">' in response.content.decode()
