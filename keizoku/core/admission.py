@@ -33,7 +33,12 @@ from django.utils import translation
 
 logger = logging.getLogger(__name__)
 SUSTAINED = 1.0  # seconds the queue must stay non-empty before the short budget applies
-PASSWORD_FIELDS = ("password", "oldpassword", "password1", "password2", "password_confirm")
+SECRET_FIELDS = ("code", "credential")  # one-time codes, passkey assertions: never on a page
+
+
+def _secret(name: str) -> bool:
+    """A field never written into the busy page: any password, a one-time code, a passkey."""
+    return "password" in name or name in SECRET_FIELDS
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,8 @@ def shed(request: HttpRequest, decision: Decision) -> HttpResponse:
     """The refusal: 「ただいま混雑しています」 at the requested URL, 503 with Retry-After.
 
     Nothing of the request was processed. A GET offers the same URL again; a POST of a form
-    offers the same fields again (never a password), and its reload sends them too.
+    offers the same fields again (never a password or a one-time code), and its reload sends them
+    too.
     """
     retry_after = settings.ADMISSION_RETRY_AFTER
     with translation.override(translation.get_language_from_request(request)):
@@ -197,7 +203,7 @@ def _resendable(request: HttpRequest) -> list[tuple[str, str]] | None:
         files = bool(request.FILES)
     except Exception:  # a body over the limits: the reload still sends it
         return None
-    if files or any(name in PASSWORD_FIELDS for name, _values in items):
+    if files or any(_secret(name) for name, _values in items):
         return None
     return [(name, value) for name, values in items for value in values]
 

@@ -145,6 +145,14 @@ def test_a_login_posted_while_full_never_echoes_the_password(client, full):
 
 
 @pytest.mark.django_db
+def test_a_one_time_code_posted_while_full_is_never_echoed(client, full):
+    full.hold()
+    response = client.post("/mypage/2fa/authenticate/", {"code": "493027"})
+    page = assert_busy_page(response, "/mypage/2fa/authenticate/")
+    assert "493027" not in page and "<form" not in page
+
+
+@pytest.mark.django_db
 def test_probes_pass_a_full_gate_and_htmx_gets_a_fragment(client, member, contract, full):
     full.hold()
     assert client.get("/livez").status_code == 200
