@@ -29,7 +29,7 @@ from config import urls as project_urls
 from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
 from keizoku.backoffice.services import reminders_send
-from keizoku.core import admission
+from keizoku.core import admission, fragments
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.help.content import help_pages
 from keizoku.notifications.models import OutboundMail
@@ -212,6 +212,9 @@ def test_every_customer_page_mail_and_pdf_is_in_one_language(language, world, se
     settings.ROOT_URLCONF = __name__
     settings.BASE_URL = "http://testserver"
     walk = Walk(language, allowed_data(world))
+    # Parts rendered once per process (the chat widget, the session dialog) are rendered again
+    # within this walk, so that it sees their templates.
+    fragments.forget()
     template_rendered.connect(walk.on_template)
     try:
         _public(walk, world)
