@@ -6,9 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.contracts.models import Contract
+from keizoku.contracts.models import (
+    Contract,
+    Deductible,
+    PersonalInjury,
+    PropertyDamage,
+    Rider,
+)
 from keizoku.contracts.windows import contract_window
 from keizoku.rating import eligibility, engine, explain, grades, plans
 from keizoku.rating.engine import Coverages, RatingInput
@@ -21,6 +29,25 @@ PAYMENT_LABELS = {
     "transfer": "口座振替（年払）",
 }
 CONDITION_KEYS = ("age_condition", "driver_scope", "use", "gold_license")
+# Why 「おすすめプラン」 makes each change (rating.plans.recommended_plan's rules).
+RECOMMENDATION_WHY = {
+    "legal": gettext_lazy(
+        "相手に100%過失がある「もらい事故」では、保険会社が相手と示談交渉をすることができません。"
+        "弁護士に相談・依頼する費用を補償します。"
+    ),
+    "personal_injury": gettext_lazy(
+        "ご自身や同乗者のけがの治療費や休業中の収入などを、過失割合にかかわらず補償します。"
+        "重いけがや後遺障害では、損害が数千万円になることがあります。"
+    ),
+    "property_damage": gettext_lazy(
+        "店舗や電車、高級車との事故では、賠償額が数千万円から1億円を超えることもあります。"
+        "無制限なら、限度額を気にせず補償されます。"
+    ),
+    "deductible": gettext_lazy(
+        "免責金額（事故のときの自己負担額）は、保険料とのバランスがよい「1回目5万円」をおすすめしています。"
+        "小さな修理で保険を使うと翌年から等級が下がり保険料が上がることが多く、大きな事故では自己負担を抑えられます。"
+    ),
+}
 
 
 # --- what the customer chose ----------------------------------------------------------------------
@@ -235,7 +262,7 @@ def plan_quotes(
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
     ``plans_shown``); a refused custom combination gives its Japanese reason (a str) instead of a
-    quote."""
+    quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」 (「おすすめの理由」)."""
     contract = application.contract
     common = {
         "conditions": _conditions(application),
@@ -247,6 +274,8 @@ def plan_quotes(
         for plan in ("same", "recommended")
         if plan in plans_shown
     }
+    if "recommended" in quotes:
+        quotes["recommended"]["changes"] = _recommendation(application, common)
     if "custom" not in plans_shown:
         return quotes
     try:
@@ -258,6 +287,46 @@ def plan_quotes(
             contract, plan="custom", coverages=custom_coverages, **common
         )
     return quotes
+
+
+def _recommendation(application: Application, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """「おすすめの理由」: each change from 「前年同等プラン」 with its reason and its price (the
+    rating engine's), in the customer's language; empty when the two plans are the same."""
+    contract = application.contract
+    renewal = _rating_input(
+        contract,
+        conditions=common["conditions"],
+        coverages=_contract_coverages(contract),
+        paperless=common["paperless"],
+    )
+    return [
+        {**change.as_dict(), **_change_text(change)}
+        for change in plans.recommendation_changes(renewal)
+    ]
+
+
+def _change_text(change: plans.PlanChange) -> dict[str, str]:
+    """What the change is, and why most customers want it."""
+    if change.code in Rider.values:
+        title = _("%(rider)sを追加") % {"rider": Rider(change.code).label}
+    elif change.code == "personal_injury":
+        title = _("人身傷害を%(before)sから%(after)sに") % {
+            "before": PersonalInjury(change.before).label,
+            "after": PersonalInjury(change.after).label,
+        }
+    elif change.code == "property_damage":
+        title = _("対物賠償を%(before)sから%(after)sに") % {
+            "before": PropertyDamage(change.before).label,
+            "after": PropertyDamage(change.after).label,
+        }
+    elif change.code == "deductible":
+        title = _("車両保険の免責金額を「%(before)s」から「%(after)s」に") % {
+            "before": Deductible(change.before).label,
+            "after": Deductible(change.after).label,
+        }
+    else:
+        raise ValueError(f"no text for the recommendation's change {change.code!r}")
+    return {"title": title, "why": str(RECOMMENDATION_WHY[change.code])}
 
 
 def application_quote(application: Application) -> dict[str, Any]:

@@ -12,3 +12,12 @@ def yen(amount) -> str:
     if amount is None or amount == "":
         return ""
     return _("%(amount)s円") % {"amount": f"{int(amount):,}"}
+
+
+@register.filter
+def signed_yen(amount) -> str:
+    """A difference: 620 → 「+620円」, -1230 → 「-1,230円」, 0 → 「0円」."""
+    if amount is None or amount == "":
+        return ""
+    amount = int(amount)
+    return ("+" if amount > 0 else "") + yen(amount)
