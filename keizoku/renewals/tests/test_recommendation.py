@@ -78,7 +78,7 @@ def test_the_recommendation_lists_one_reason_per_change_with_its_monthly_cost(cl
     assert html.count('class="price"') == 3
 
 
-def test_the_reasons_are_priced_for_this_customer_not_written_in(client, group):
+def test_the_reasons_are_priced_for_this_customer_not_written_in(group):
     """Two customers, the same change, different grades: different figures on the page."""
     costs = []
     for number, grade in (("P-0201", 20), ("P-0202", 5)):
