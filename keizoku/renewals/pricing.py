@@ -6,48 +6,24 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.contracts.models import (
-    Contract,
-    Deductible,
-    PersonalInjury,
-    PropertyDamage,
-    Rider,
-)
+from keizoku.contracts.models import Contract
 from keizoku.contracts.windows import contract_window
 from keizoku.rating import eligibility, engine, explain, grades, plans
 from keizoku.rating.engine import Coverages, RatingInput
 from keizoku.rating.tables import tables_for
 
+from . import labels
 from .models import Application
 
+# The labels kept in a stored quote (for the agency and the exports): Japanese, the reference.
+# What the customer reads comes from ``labels``, in their language.
 PAYMENT_LABELS = {
     "payroll": "給与天引き（12回払）",
     "transfer": "口座振替（年払）",
 }
 CONDITION_KEYS = ("age_condition", "driver_scope", "use", "gold_license")
-# Why 「おすすめプラン」 makes each change (rating.plans.recommended_plan's rules).
-RECOMMENDATION_WHY = {
-    "legal": gettext_lazy(
-        "相手に100%過失がある「もらい事故」では、保険会社が相手と示談交渉をすることができません。"
-        "弁護士に相談・依頼する費用を補償します。"
-    ),
-    "personal_injury": gettext_lazy(
-        "ご自身や同乗者のけがの治療費や休業中の収入などを、過失割合にかかわらず補償します。"
-        "重いけがや後遺障害では、損害が数千万円になることがあります。"
-    ),
-    "property_damage": gettext_lazy(
-        "店舗や電車、高級車との事故では、賠償額が数千万円から1億円を超えることもあります。"
-        "無制限なら、限度額を気にせず補償されます。"
-    ),
-    "deductible": gettext_lazy(
-        "免責金額（事故のときの自己負担額）は、保険料とのバランスがよい「1回目5万円」をおすすめしています。"
-        "小さな修理で保険を使うと翌年から等級が下がり保険料が上がることが多く、大きな事故では自己負担を抑えられます。"
-    ),
-}
 
 
 # --- what the customer chose ----------------------------------------------------------------------
@@ -261,8 +237,9 @@ def plan_quotes(
     plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
-    ``plans_shown``); a refused custom combination gives its Japanese reason (a str) instead of a
-    quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」 (「おすすめの理由」)."""
+    ``plans_shown``); a refused custom combination gives its reason (a str, in the customer's
+    language) instead of a quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」
+    (「おすすめの理由」)."""
     contract = application.contract
     common = {
         "conditions": _conditions(application),
@@ -281,7 +258,7 @@ def plan_quotes(
     try:
         custom_coverages = plans.custom_plan(custom, vehicle_value=contract.vehicle_value)
     except plans.PlanError as error:
-        quotes["custom"] = str(error)
+        quotes["custom"] = labels.plan_error(error.code)
     else:
         quotes["custom"] = _quote_dict(
             contract, plan="custom", coverages=custom_coverages, **common
@@ -290,8 +267,8 @@ def plan_quotes(
 
 
 def _recommendation(application: Application, common: dict[str, Any]) -> list[dict[str, Any]]:
-    """「おすすめの理由」: each change from 「前年同等プラン」 with its reason and its price (the
-    rating engine's), in the customer's language; empty when the two plans are the same."""
+    """「おすすめの理由」: each change from 「前年同等プラン」 with its price, as the rating engine
+    gives them (``labels.quote_shown`` adds the words); empty when the two plans are the same."""
     contract = application.contract
     renewal = _rating_input(
         contract,
@@ -299,34 +276,7 @@ def _recommendation(application: Application, common: dict[str, Any]) -> list[di
         coverages=_contract_coverages(contract),
         paperless=common["paperless"],
     )
-    return [
-        {**change.as_dict(), **_change_text(change)}
-        for change in plans.recommendation_changes(renewal)
-    ]
-
-
-def _change_text(change: plans.PlanChange) -> dict[str, str]:
-    """What the change is, and why most customers want it."""
-    if change.code in Rider.values:
-        title = _("%(rider)sを追加") % {"rider": Rider(change.code).label}
-    elif change.code == "personal_injury":
-        title = _("人身傷害を%(before)sから%(after)sに") % {
-            "before": PersonalInjury(change.before).label,
-            "after": PersonalInjury(change.after).label,
-        }
-    elif change.code == "property_damage":
-        title = _("対物賠償を%(before)sから%(after)sに") % {
-            "before": PropertyDamage(change.before).label,
-            "after": PropertyDamage(change.after).label,
-        }
-    elif change.code == "deductible":
-        title = _("車両保険の免責金額を「%(before)s」から「%(after)s」に") % {
-            "before": Deductible(change.before).label,
-            "after": Deductible(change.after).label,
-        }
-    else:
-        raise ValueError(f"no text for the recommendation's change {change.code!r}")
-    return {"title": title, "why": str(RECOMMENDATION_WHY[change.code])}
+    return [change.as_dict() for change in plans.recommendation_changes(renewal)]
 
 
 def application_quote(application: Application) -> dict[str, Any]:

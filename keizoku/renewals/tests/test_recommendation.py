@@ -8,7 +8,7 @@ import pytest
 from keizoku.accounts.models import PolicyLink
 from keizoku.core.testing import make_contract
 from keizoku.rating.plans import recommendation_changes
-from keizoku.renewals import pricing
+from keizoku.renewals import labels, pricing
 from keizoku.renewals.models import Application
 
 from .conftest import login, make_member, step_url, walk
@@ -61,7 +61,9 @@ def test_the_recommendation_lists_one_reason_per_change_with_its_monthly_cost(cl
     # Each figure is the rating engine's: the change priced on the renewal's own situation.
     application = Application.objects.get(contract=contract)
     quotes = pricing.plan_quotes(application, custom=pricing.coverages_of(application, "same"))
-    changes = quotes["recommended"]["changes"]
+    changes = labels.quote_shown(quotes["recommended"], vehicle_value=contract.vehicle_value)[
+        "changes"
+    ]
     assert [c["title"] for c in changes] == titles
     for change in changes:
         monthly = f"{change['monthly']:+,}円".replace("+0円", "0円")
