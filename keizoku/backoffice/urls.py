@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, views
+from . import auth, unanswered, views
 
 app_name = "backoffice"
 
@@ -41,4 +41,6 @@ urlpatterns = [
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
     path("audit/", views.audit_list, name="audit"),
+    path("chat/", unanswered.unanswered_list, name="chat_unanswered"),
+    path("chat/resolve/", unanswered.unanswered_resolve, name="chat_unanswered_resolve"),
 ]

@@ -12,7 +12,13 @@ from .conftest import login_staff, make_application, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db
 
-POST_ONLY = {"application_accept", "application_refer", "application_withdraw", "import_confirm"}
+POST_ONLY = {
+    "application_accept",
+    "application_refer",
+    "application_withdraw",
+    "import_confirm",
+    "chat_unanswered_resolve",
+}
 
 
 def _patterns() -> list[URLPattern]:
