@@ -44,6 +44,14 @@ def ja(value) -> str:
     return format_html('<span lang="ja">{}</span>', value)
 
 
+@register.filter
+def signed_yen(amount) -> str:
+    """A difference: 620 → 「+620円」 / "+¥620", -1230 → 「-1,230円」, 0 → 「0円」."""
+    if amount is None or amount == "":
+        return ""
+    return ("+" if int(amount) > 0 else "") + l10n.yen(amount)
+
+
 @register.simple_tag(takes_context=True)
 def include_once(context: template.Context, template_name: str) -> str:
     """``{% include %}`` of a part that is the same on every page but for the CSRF token and the
