@@ -85,6 +85,7 @@ bench: setup
 	-$(PY) bench/bench_import.py
 	-$(PY) bench/bench_login.py
 	-$(PY) bench/bench_journey.py
+	-$(PY) bench/bench_capacity.py
 	-$(PY) bench/bench_reminders.py
 	-$(PY) bench/bench_rating.py
 	-$(PY) bench/bench_chat.py

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "keizoku.core.middleware.SecurityHeadersMiddleware",
+    "keizoku.core.admission.AdmissionMiddleware",  # before any session or database work
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,6 +120,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets written in Python, the same HTML as Django's widget templates (keizoku.core.renderers).
+FORM_RENDERER = "keizoku.core.renderers.FastRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
@@ -140,6 +144,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Admission control (keizoku.core.admission; docs/performance.md) -----------------------------
+# Requests that run at once in one web process; the others wait at most ADMISSION_MAX_WAIT_MS
+# (ADMISSION_OVERLOAD_WAIT_MS once the queue has not emptied for a second) or are answered at
+# once with 「ただいま混雑しています」 (503, Retry-After).
+ADMISSION_SLOTS = env_int("ADMISSION_SLOTS", 4)
+ADMISSION_MAX_WAIT_MS = env_int("ADMISSION_MAX_WAIT_MS", 3000)
+ADMISSION_OVERLOAD_WAIT_MS = env_int("ADMISSION_OVERLOAD_WAIT_MS", 500)
+ADMISSION_RETRY_AFTER = env_int("ADMISSION_RETRY_AFTER", 5)  # seconds, in Retry-After
+ADMISSION_EXEMPT_PATHS = ("/livez", "/healthz", "/metrics")  # probes and scrapes always answer
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not TESTING:
+    # gunicorn's gthread workers keep many threads per process so that waiting requests are
+    # visible to the admission gate; only ADMISSION_SLOTS of them use the database at once, so
+    # a small pool per process (psycopg_pool, health-checked) instead of a connection per thread.
+    # A thread leaving the gate returns its connection only once its response is sent: twice
+    # the slots, and two for the probes that pass the gate (/healthz).
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 2 * ADMISSION_SLOTS + 2)
+    if DB_POOL_SIZE > 0:
+        from psycopg_pool import ConnectionPool
+
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": 30,
+            "check": ConnectionPool.check_connection,
+        }
+
 # --- Cache and sessions ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -154,7 +186,13 @@ else:
             "LOCATION": "keizoku_cache",
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database (the session list can end them from any process); with Redis they
+# are also cached there, so a request reads its session without a query.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute limit for customers (SECURITY.md)
 # Enforced per kind of user by keizoku.accounts.middleware.SessionTimeoutMiddleware (seconds).
 SESSION_IDLE_TIMEOUT = {"member": 30 * 60, "staff": 15 * 60}

@@ -20,7 +20,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.signals import template_rendered
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -29,6 +29,7 @@ from config import urls as project_urls
 from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
 from keizoku.backoffice.services import reminders_send
+from keizoku.core import admission, fragments
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.help.content import help_pages
 from keizoku.notifications.models import OutboundMail
@@ -214,6 +215,9 @@ def test_every_customer_page_mail_and_pdf_is_in_one_language(language, world, se
     settings.ROOT_URLCONF = __name__
     settings.BASE_URL = "http://testserver"
     walk = Walk(language, allowed_data(world))
+    # Parts rendered once per process (the chat widget, the session dialog) are rendered again
+    # within this walk, so that it sees their templates.
+    fragments.forget()
     template_rendered.connect(walk.on_template)
     try:
         _public(walk, world)
@@ -301,6 +305,21 @@ def _errors(walk: Walk) -> None:
     walk.get(client, "400", "/", status=400, HTTP_HOST="evil.example")
     strict = walk.client(enforce_csrf_checks=True)
     walk.post(strict, "403 csrf", reverse("account_login"), {}, status=403)
+    # 「ただいま混雑しています」 (keizoku.core.admission): a page, a form and an htmx request
+    # asked for while the process is full.
+    with override_settings(
+        ADMISSION_SLOTS=1, ADMISSION_MAX_WAIT_MS=0, ADMISSION_OVERLOAD_WAIT_MS=0
+    ):
+        admission.gate_reset()
+        gate = admission.gate()
+        assert gate.enter().admitted
+        try:
+            walk.get(client, "busy", "/help/", status=503)
+            walk.post(client, "busy (a form)", "/chat/", {"question": "x"}, status=503)
+            walk.get(client, "busy (htmx)", "/help/", status=503, headers={"HX-Request": "true"})
+        finally:
+            gate.leave(0.01)
+            admission.gate_reset()
 
 
 # --- registration ------------------------------------------------------------------------------

@@ -86,21 +86,26 @@ class UserSessionsActivityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        session = getattr(request, "session", None)
-        user = getattr(request, "user", None)
-        if (
-            usersessions_settings.TRACK_ACTIVITY
-            and session is not None
-            and session.session_key
-            and user is not None
-            and user.is_authenticated
-        ):
+        if not usersessions_settings.TRACK_ACTIVITY or getattr(request, "session", None) is None:
+            return self.get_response(request)
+        logged_in = self._logged_in(request)
+        if logged_in:
             self._track(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if not logged_in and self._logged_in(request):
+            # Logged in by this very request: allauth recorded the session then
+            # (``usersessions.signals.on_user_logged_in``), so the next page need not.
+            request.session[ACTIVITY_AT] = [self._fingerprint(request), time.time()]
+        return response
 
-    def _track(self, request: HttpRequest) -> None:
-        now = time.time()
-        fingerprint = hashlib.sha256(
+    @staticmethod
+    def _logged_in(request: HttpRequest) -> bool:
+        user = getattr(request, "user", None)
+        return bool(request.session.session_key and user is not None and user.is_authenticated)
+
+    @staticmethod
+    def _fingerprint(request: HttpRequest) -> str:
+        return hashlib.sha256(
             "\n".join(
                 (
                     request.session.session_key,
@@ -109,6 +114,10 @@ class UserSessionsActivityMiddleware:
                 )
             ).encode()
         ).hexdigest()[:32]
+
+    def _track(self, request: HttpRequest) -> None:
+        now = time.time()
+        fingerprint = self._fingerprint(request)
         recorded = request.session.get(ACTIVITY_AT)
         if (
             isinstance(recorded, list)

@@ -121,11 +121,17 @@ def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[dict[st
     ]
 
 
-def eligibility_reasons(application: Application, *, now: datetime) -> list[dict[str, str]]:
-    """Why this renewal must go through the agency (``[]`` = it may be renewed online)."""
-    linked = PolicyLink.objects.filter(
-        member_id=application.member_id, contract_id=application.contract_id
-    ).exists()
+def eligibility_reasons(
+    application: Application, *, now: datetime, linked: bool | None = None
+) -> list[dict[str, str]]:
+    """Why this renewal must go through the agency (``[]`` = it may be renewed online).
+
+    ``linked``: whether the member's link to the policy stands, when the caller has just read the
+    application through it (the wizard's ``member_application_get``); looked up otherwise."""
+    if linked is None:
+        linked = PolicyLink.objects.filter(
+            member_id=application.member_id, contract_id=application.contract_id
+        ).exists()
     return _reasons(application.contract, linked=linked, now=now)
 
 
@@ -235,6 +241,7 @@ def plan_quotes(
     *,
     custom: dict[str, Any],
     plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
+    linked: bool | None = None,
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
     ``plans_shown``); a refused custom combination gives its reason (a str, in the customer's
@@ -244,7 +251,7 @@ def plan_quotes(
     common = {
         "conditions": _conditions(application),
         "paperless": _paperless(application),
-        "reasons": eligibility_reasons(application, now=timezone.now()),
+        "reasons": eligibility_reasons(application, now=timezone.now(), linked=linked),
     }
     quotes: dict[str, Any] = {
         plan: _quote_dict(contract, plan=plan, coverages=_plan_coverages(contract, plan), **common)
@@ -279,7 +286,7 @@ def _recommendation(application: Application, common: dict[str, Any]) -> list[di
     return [change.as_dict() for change in plans.recommendation_changes(renewal)]
 
 
-def application_quote(application: Application) -> dict[str, Any]:
+def application_quote(application: Application, *, linked: bool | None = None) -> dict[str, Any]:
     """The quote of the chosen plan with the answers so far (what step 16 shows and stores)."""
     contract = application.contract
     saved = application.answers.get("plan") or {}
@@ -300,7 +307,7 @@ def application_quote(application: Application) -> dict[str, Any]:
         coverages=coverages,
         conditions=_conditions(application),
         paperless=_paperless(application),
-        reasons=eligibility_reasons(application, now=timezone.now()),
+        reasons=eligibility_reasons(application, now=timezone.now(), linked=linked),
     )
 
 

@@ -115,6 +115,17 @@ def application_start(
     return application
 
 
+STEP_FIELDS = [
+    "answers",
+    "completed_steps",
+    "quote",
+    "quoted_contract_version",
+    "annual_premium",
+    "version",
+    "updated_at",
+]
+
+
 def application_save_step(
     *,
     application: Application,
@@ -124,6 +135,10 @@ def application_save_step(
     request: HttpRequest | None = None,
 ) -> None:
     """Save one step's answers; later steps that depend on them must be done again."""
+    # The member acting (the audit's actor): the request's user when it is the applicant, as in
+    # the wizard, without reading it again.
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.pk == application.member_id else None
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Application.Status.DRAFT:
@@ -133,19 +148,22 @@ def application_save_step(
         locked.answers = {**locked.answers, slug: answers}
         locked.completed_steps = steps.after_completing(slug, locked.completed_steps)
         if quote is not None:
+            # The version the quote was priced on: the contract as the caller read it.
             locked.quote = quote
-            locked.quoted_contract_version = locked.contract.version
+            locked.quoted_contract_version = application.contract.version
             locked.annual_premium = quote["annual_premium"]
         locked.version += 1
-        locked.save()
+        locked.save(update_fields=STEP_FIELDS)
         audit_record(
             action="application.step_saved",
-            actor=locked.member,
+            actor=actor or locked.member,
             obj=locked,
             request=request,
             details={"step": slug},
         )
-    application.refresh_from_db()
+    # The caller's copy becomes what was just written (no second read of the row).
+    for field in Application._meta.concrete_fields:
+        setattr(application, field.attname, getattr(locked, field.attname))
 
 
 def application_refer_ineligible(

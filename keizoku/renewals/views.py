@@ -33,6 +33,10 @@ from .forms import (
 from .models import Application
 from .pdf import application_pdf
 
+# Every step handler gets its application from ``selectors.member_application_get``, which reads it
+# through the member's own link to the policy: the link stands, no need to look it up again.
+LINKED = True
+
 
 def _recently_authenticated(request: HttpRequest) -> bool:
     """A password or second factor entered in this session within the last 5 minutes (SECURITY.md):
@@ -163,7 +167,7 @@ def _simple_form_step(form_class, slug):
 
 def _notes(request, application):
     """11: who may renew online; an ineligible policy ends here and is flagged for the agency."""
-    reasons = pricing.eligibility_reasons(application, now=timezone.now())
+    reasons = pricing.eligibility_reasons(application, now=timezone.now(), linked=LINKED)
     if reasons:
         # Flagged as soon as the customer is told, not only if they press 【次へ】: the agency
         # must call even a customer who closes the page here.
@@ -243,7 +247,9 @@ def _plan(request, application):
         return _save(request, application, "plan", answers)
     # The live re-pricing of the custom plan (htmx) needs only its own premium.
     shown = ("custom",) if htmx and request.method == "POST" else ("same", "recommended", "custom")
-    quotes = pricing.plan_quotes(application, custom=custom_coverages, plans_shown=shown)
+    quotes = pricing.plan_quotes(
+        application, custom=custom_coverages, plans_shown=shown, linked=LINKED
+    )
     custom_error = ""
     if isinstance(quotes["custom"], str):
         custom_error, quotes["custom"] = quotes["custom"], None
@@ -296,7 +302,7 @@ def _plan(request, application):
 
 def _premium(request, application):
     """16: the renewed premium, the monthly deduction, the new grade and why it changed."""
-    quote = pricing.application_quote(application)
+    quote = pricing.application_quote(application, linked=LINKED)
     if request.method == "POST":
         return _save(request, application, "premium", {"seen": True}, quote=quote)
     projection = quote["projection"]
@@ -310,7 +316,7 @@ def _delivery(request, application):
     form = DeliveryForm(_posted(request), initial=application.answers.get("delivery"))
     if request.method == "POST" and form.is_valid():
         application.answers = {**application.answers, "delivery": form.cleaned_data}
-        quote = pricing.application_quote(application)
+        quote = pricing.application_quote(application, linked=LINKED)
         return _save(request, application, "delivery", form.cleaned_data, quote=quote)
     return _render_step(
         request,

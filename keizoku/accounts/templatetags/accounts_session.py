@@ -3,25 +3,28 @@
 from django import template
 
 from keizoku.accounts import authn
+from keizoku.core.fragments import render_once
 
 register = template.Library()
 
 WARN_BEFORE = 120  # seconds of warning before the idle logout
 
 
-@register.inclusion_tag("accounts/_session_timeout.html", takes_context=True)
-def session_timeout(context: template.Context) -> dict:
+@register.simple_tag(takes_context=True)
+def session_timeout(context: template.Context) -> str:
+    """The dialog (``accounts/_session_timeout.html``), rendered once per language: only the
+    numbers, the CSRF token and the nonce change from page to page."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
-        return {"active": False}
+        return ""
     times = authn.session_times(request)
     limits = authn.session_limits(user)
-    return {
-        "active": True,
-        "idle": limits.idle,
-        "absolute": max(0, times.absolute_left),
-        "warn": min(WARN_BEFORE, limits.idle // 2),
-        "csrf_token": context.get("csrf_token"),
-        "csp_nonce": context.get("csp_nonce"),
-    }
+    return render_once(
+        "accounts/_session_timeout.html",
+        context,
+        constants={"active": True},
+        idle=limits.idle,
+        absolute=max(0, times.absolute_left),
+        warn=min(WARN_BEFORE, limits.idle // 2),
+    )

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 
 from keizoku.core import l10n
+from keizoku.core.fragments import render_once
 
 register = template.Library()
 
@@ -49,3 +50,10 @@ def signed_yen(amount) -> str:
     if amount is None or amount == "":
         return ""
     return ("+" if int(amount) > 0 else "") + l10n.yen(amount)
+
+
+@register.simple_tag(takes_context=True)
+def include_once(context: template.Context, template_name: str) -> str:
+    """``{% include %}`` of a part that is the same on every page but for the CSRF token and the
+    CSP nonce, rendered once per language (``keizoku.core.fragments``)."""
+    return render_once(template_name, context)
