@@ -78,7 +78,7 @@ class Params:
 
 
 PARAMS = Params(k1=0.6, light=0.15, reading=0.0, bigram=0.1, synonym=0.2, sound=0.2, examples=3.0)
-PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0, examples=2.0)
+PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0, examples=0.5)
 PARAMS_BY_LANGUAGE = {"ja": PARAMS, "en": PARAMS_EN}
 
 

@@ -45,9 +45,7 @@ class Command(BaseCommand):
         shown = (evaluation.TUNING,)
         if not options["tuning_only"]:
             shown = (evaluation.TUNING, evaluation.HELD_OUT)
-        results = evaluation.evaluate(
-            [q for q in evaluation.eval_questions() if q.part in shown]
-        )
+        results = evaluation.evaluate([q for q in evaluation.eval_questions() if q.part in shown])
         parts = {part: [r for r in results if r.question.part == part] for part in shown}
         self.stdout.write(
             f"questions: {len(results)} ("
