@@ -14,8 +14,8 @@ from keizoku.help.content import EvalQuestion, faq_entries
 # Floors a little under the figures of docs/decisions.md, so that a change that loses
 # accuracy fails here. They are regression guards, not goals: never raise the held-out one by
 # tuning on held-out questions.
-TUNING_TOP1_FLOOR = 0.95
-HELD_OUT_TOP1_FLOOR = 0.80
+TUNING_TOP1_FLOOR = 0.96
+HELD_OUT_TOP1_FLOOR = 0.90
 
 # The held-out part, fixed when it was drawn: its size and a digest of its questions. A change
 # here is deliberate (new held-out questions written blind, added with --assign-split) and is
