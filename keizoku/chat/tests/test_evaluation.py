@@ -144,3 +144,22 @@ def test_chat_eval_prints_both_parts_the_misses_and_the_calibration():
     assert "  tuning  top-1: " in output and "held-out  top-1: " in output
     assert "misses (tuning):" in output and "misses (held-out" in output
     assert "held-out by style:" in output and "suggested threshold" in output
+
+
+def test_chat_eval_can_leave_the_held_out_part_unseen():
+    out = StringIO()
+    call_command("chat_eval", "--tuning-only", "--misses", stdout=out)
+    output = out.getvalue()
+    assert "  tuning  top-1: " in output and "tuning by style:" in output
+    assert "held-out" not in output
+
+
+def test_the_examples_are_a_field_of_the_index_weighted_as_cross_validated():
+    entry = next(e for e in retrieval.index().entries if e.id == "wizard-time")
+    assert entry.examples and entry.examples_en
+    fields = retrieval.entry_fields(entry)
+    assert set(fields) == {"title", "body", "examples"}
+    assert "昼休み" in fields["examples"] and "昼休み" not in fields["title"] + fields["body"]
+    assert retrieval.PARAMS.examples > 0 and retrieval.PARAMS_EN.examples > 0
+    off = retrieval.entry_fields(entry, retrieval.PARAMS.replace(examples=0.0))
+    assert set(off) == {"title", "body"}
