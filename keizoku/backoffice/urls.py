@@ -29,7 +29,15 @@ urlpatterns = [
     ],
     path("exports/", views.export_index, name="exports"),
     path("exports/applications.csv", views.export_applications, name="export_applications"),
+    path(
+        "exports/applications/cp932/",
+        views.export_applications_cp932,
+        name="export_applications_cp932",
+    ),
     path("exports/payroll/<int:pk>.csv", views.export_payroll, name="export_payroll"),
+    path(
+        "exports/payroll/<int:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"
+    ),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
     path("audit/", views.audit_list, name="audit"),

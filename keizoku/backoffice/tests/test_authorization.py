@@ -41,6 +41,7 @@ def _object_kwargs(name: str, *, contract, application, group) -> dict:
         "application_refer": application,
         "application_withdraw": application,
         "export_payroll": group,
+        "export_payroll_cp932": group,
     }
     assert name in objects, f"add the object of the new URL {name!r} to this test"
     return {"pk": objects[name].pk}
