@@ -46,6 +46,11 @@ PASSWORD = "x9Lq2!zz"
 PASSKEY_NAME = {"en": "my phone", "ja": "自分のスマートフォン"}  # data the member typed
 NEW_PASSWORD = "Qw7!rt5Ezz"
 ACCEPT = {"en": "en-US,en;q=0.9", "ja": "ja-JP,ja;q=0.9"}
+PERSONAL = {  # asks the chat for its four personal answers at once
+    "en": "When is the deadline, what is my application status, why did my premium go up, "
+    "and what will my next grade be?",
+    "ja": "更改の手続きはいつまで？申し込んだ手続きの状況は？保険料が上がったのはなぜ？来年の等級は？",
+}
 CUSTOMER_APPS = ("core", "contracts", "accounts", "renewals", "notifications", "help", "chat")
 # Templates the walk does not reach, each with the reason (keep this list short).
 NOT_WALKED = {
@@ -436,6 +441,8 @@ def _member(walk: Walk, world):
     assert response.status_code == 302
     walk.get(client, "mypage top", "/mypage/")
     walk.get(client, "renewals", "/mypage/renewals/")
+    # The chat's answers about the member's own policies (window, status, premium, grade).
+    walk.post(client, "chat (personal answers)", "/chat/", {"question": PERSONAL[walk.language]})
     walk.get(client, "policy link", "/mypage/policies/link/")
     walk.post(
         client,

@@ -182,6 +182,7 @@ def suggested_threshold(table: Sequence[Calibration], *, target: float = 0.95) -
 # The values each parameter is searched over; ties go to the earlier value.
 GRID: dict[str, tuple] = {
     "title": (1.0, 2.0, 3.0, 4.0, 5.0),
+    "examples": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0),
     "k1": (1.2, 0.6, 0.9, 1.5, 2.0),
     "b": (0.75, 0.3, 0.5, 0.9, 1.0),
     "light": (1.0, 0.15, 0.3, 0.5),

@@ -14,13 +14,15 @@ from enum import StrEnum
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from keizoku.accounts.models import User
 from keizoku.accounts.selectors import MemberPolicy, member_policies
 from keizoku.contracts.models import Agency
 from keizoku.contracts.windows import JST, WindowState
+from keizoku.core import l10n
 from keizoku.rating import grades
-from keizoku.renewals import pricing
+from keizoku.renewals import labels, pricing
 from keizoku.renewals.models import Application
 from keizoku.renewals.selectors import member_applications
 
@@ -84,21 +86,9 @@ class PersonalAnswer:
     empty: str = ""  # shown instead of facts (no policy linked yet)
 
 
-def _yen(amount: int) -> str:
-    return f"{amount:,}円"
-
-
 def _signed_yen(amount: int) -> str:
-    if amount > 0:
-        return f"+{amount:,}円"
-    if amount < 0:
-        return f"−{-amount:,}円"
-    return "±0円"
-
-
-def _jst(moment: datetime) -> str:
-    local = moment.astimezone(JST)
-    return f"{local.year}年{local.month}月{local.day}日 {local.hour}:{local.minute:02d}"
+    """+1,200円 / -1,200円 (+¥1,200 / -¥1,200), as the 「保険料の確認」 step shows a change."""
+    return f"+{l10n.yen(amount)}" if amount > 0 else l10n.yen(amount)
 
 
 def _fact(policy: MemberPolicy, text: str, **fields) -> PolicyFact:
@@ -114,10 +104,11 @@ def _window_fact(policy: MemberPolicy, now: datetime) -> PolicyFact:
     window = policy.window
     if policy.state is WindowState.OPEN:
         days = (window.closes_at.astimezone(JST).date() - now.astimezone(JST).date()).days
-        text = _("WEB更改の受付は%(closes)sまでです（あと%(days)s日）。") % {
-            "closes": _jst(window.closes_at),
-            "days": days,
-        }
+        text = ngettext(
+            "WEB更改の受付は%(closes)sまでです（あと%(days)s日）。",
+            "WEB更改の受付は%(closes)sまでです（あと%(days)s日）。",
+            days,
+        ) % {"closes": l10n.datetime(window.closes_at), "days": days}
         return _fact(
             policy,
             text,
@@ -126,13 +117,13 @@ def _window_fact(policy: MemberPolicy, now: datetime) -> PolicyFact:
         )
     if policy.state is WindowState.NOT_YET:
         text = _("WEB更改の受付は%(opens)sに始まり、%(closes)sに締め切ります。") % {
-            "opens": _jst(window.opens_at),
-            "closes": _jst(window.closes_at),
+            "opens": l10n.datetime(window.opens_at),
+            "closes": l10n.datetime(window.closes_at),
         }
         return _fact(policy, text)
     text = _(
         "WEB更改の受付は%(closes)sに締め切りました。お手続きは代理店にお問い合わせください。"
-    ) % {"closes": _jst(window.closes_at)}
+    ) % {"closes": l10n.datetime(window.closes_at)}
     return _fact(policy, text)
 
 
@@ -182,12 +173,14 @@ def _premium_fact(
     text = _(
         "前年の年間保険料%(previous)sに対し、更改後は%(new)s（%(difference)s）です。内訳は次のとおりです。"
     ) % {
-        "previous": _yen(explanation["previous"]),
-        "new": _yen(explanation["new"]),
+        "previous": l10n.yen(explanation["previous"]),
+        "new": l10n.yen(explanation["new"]),
         "difference": _signed_yen(difference),
     }
+    # The stored labels are the engine's Japanese: the words come from the cause's code.
     parts = tuple(
-        f"{part['label']}：{_signed_yen(part['amount'])}"
+        _("%(cause)s：%(amount)s")
+        % {"cause": labels.CAUSE_LABELS[part["cause"]], "amount": _signed_yen(part["amount"])}
         for part in explanation["parts"]
         if part["amount"]
     )
@@ -201,19 +194,30 @@ def _grade_fact(policy: MemberPolicy) -> PolicyFact:
     grade, period = grades.next_grade(
         contract.grade, contract.coef_period, contract.claims_3down, contract.claims_1down
     )
-    text = _(
-        "現在は%(grade)s等級で、更改後は%(next)s等級（事故有係数適用期間%(period)s年）になります。"
-    ) % {"grade": contract.grade, "next": grade, "period": period}
     if contract.open_claim:
-        text += _("未解決の事故があるため、事故の結果によって等級が変わることがあります。")
-    return _fact(policy, text)
+        text = ngettext(
+            "現在は%(grade)s等級で、更改後は%(next)s等級（事故有係数適用期間%(period)s年）に"
+            "なります。未解決の事故があるため、事故の結果によって等級が変わることがあります。",
+            "現在は%(grade)s等級で、更改後は%(next)s等級（事故有係数適用期間%(period)s年）に"
+            "なります。未解決の事故があるため、事故の結果によって等級が変わることがあります。",
+            period,
+        )
+    else:
+        text = ngettext(
+            "現在は%(grade)s等級で、更改後は%(next)s等級（事故有係数適用期間%(period)s年）に"
+            "なります。",
+            "現在は%(grade)s等級で、更改後は%(next)s等級（事故有係数適用期間%(period)s年）に"
+            "なります。",
+            period,
+        )
+    return _fact(policy, text % {"grade": contract.grade, "next": grade, "period": period})
 
 
 TITLES = {
-    Intent.WINDOW: "手続きの期限",
-    Intent.STATUS: "お申込みの状況",
-    Intent.PREMIUM: "保険料が変わった理由",
-    Intent.GRADE: "更改後の等級",
+    Intent.WINDOW: gettext_lazy("手続きの期限"),
+    Intent.STATUS: gettext_lazy("お申込みの状況"),
+    Intent.PREMIUM: gettext_lazy("保険料が変わった理由"),
+    Intent.GRADE: gettext_lazy("更改後の等級"),
 }
 
 
@@ -226,7 +230,7 @@ def personal_answers(
     policies = member_policies(member=member, now=now)
     if not policies:
         empty = _("マイページにご契約が登録されていません。証券番号を登録するとお答えできます。")
-        return tuple(PersonalAnswer(i, _(TITLES[i]), (), empty=empty) for i in intents)
+        return tuple(PersonalAnswer(i, str(TITLES[i]), (), empty=empty) for i in intents)
     applications = member_applications(member=member)
     answers = []
     for intent in intents:
@@ -241,7 +245,7 @@ def personal_answers(
                 facts.append(_premium_fact(policy, application, now))
             else:
                 facts.append(_grade_fact(policy))
-        answers.append(PersonalAnswer(intent, _(TITLES[intent]), tuple(facts)))
+        answers.append(PersonalAnswer(intent, str(TITLES[intent]), tuple(facts)))
     return tuple(answers)
 
 

@@ -46,6 +46,8 @@ class Params:
     # one bag of words) keeps a match on the question from being flattened by saturation.
     title: float = 3.0
     body: float = 1.0
+    # A third field: the entry's examples (how customers ask for it, written in faq.toml).
+    examples: float = 0.0
     k1: float = 1.2
     b: float = 0.75
     light: float = 0.3  # interrogatives (LIGHT_TERMS)
@@ -75,8 +77,8 @@ class Params:
         return dataclasses.replace(self, **changes)
 
 
-PARAMS = Params(k1=0.6, light=0.15, reading=0.0, bigram=0.1, synonym=0.2, sound=0.2)
-PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0)
+PARAMS = Params(k1=0.6, light=0.15, reading=0.0, bigram=0.1, synonym=0.2, sound=0.2, examples=3.0)
+PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0, examples=0.5)
 PARAMS_BY_LANGUAGE = {"ja": PARAMS, "en": PARAMS_EN}
 
 
@@ -109,11 +111,12 @@ def analyse(question: str, params: Params = PARAMS, language: str = JA) -> text.
 
 @cache
 def _entry_analyses(
-    entry: FaqEntry, keywords: bool, synonyms: bool, language: str
+    entry: FaqEntry, keywords: bool, synonyms: bool, examples: bool, language: str
 ) -> dict[str, text.Analysis]:
     if language == EN:
         title = [entry.question_en, *(entry.keywords_en if keywords else ())]
         body = entry.answer_en
+        phrasings = entry.examples_en
     else:
         title = [
             entry.question,
@@ -121,17 +124,29 @@ def _entry_analyses(
             CATEGORIES.get(entry.category, ""),
         ]
         body = entry.answer
+        phrasings = entry.examples
     analyser = ANALYSERS[language]
-    return {
+    analyses = {
         "title": analyser(" ".join(title), expand=synonyms),
         "body": analyser(body, expand=synonyms),
     }
+    if examples:
+        # Each example cut on its own (a sentence's n-grams must not run into the next one).
+        cut = [analyser(example, expand=synonyms) for example in phrasings]
+        analyses["examples"] = text.Analysis(
+            tuple(unit for analysis in cut for unit in analysis.units),
+            tuple(bigram for analysis in cut for bigram in analysis.bigrams),
+            tuple(sound for analysis in cut for sound in analysis.sounds),
+        )
+    return analyses
 
 
 def entry_fields(
     entry: FaqEntry, params: Params = PARAMS, language: str = JA
 ) -> dict[str, Counter[str]]:
-    analyses = _entry_analyses(entry, params.keywords, params.synonyms, language)
+    analyses = _entry_analyses(
+        entry, params.keywords, params.synonyms, params.examples > 0, language
+    )
     return {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
 
 
@@ -165,7 +180,10 @@ class Index:
         }
         self.postings: dict[str, dict[int, float]] = {}
         k1, b = params.k1, params.b
-        for field, field_weight in (("title", params.title), ("body", params.body)):
+        weights = (("title", params.title), ("body", params.body), ("examples", params.examples))
+        for field, field_weight in weights:
+            if not field_weight:
+                continue
             lengths = [sum(doc[field].values()) for doc in fields]
             average = (sum(lengths) / n if n else 0) or 1.0
             for i, doc in enumerate(fields):

@@ -6,6 +6,7 @@ the test suite rather than a customer's page. The chat indexes the same entries
 """
 
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,11 @@ class FaqEntry:
     keywords_en: tuple[str, ...] = ()
     page: str  # slug of the help page the answer comes from
     keywords: tuple[str, ...] = ()
+    # How customers ask for this answer (spoken, without particles, in kana, and the situations
+    # in which they need it), written from the entry itself: the chat indexes them as a field of
+    # their own (training phrases). Never copied from the evaluation set (eval.toml).
+    examples: tuple[str, ...] = ()
+    examples_en: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -209,6 +215,8 @@ def faq_entries() -> tuple[FaqEntry, ...]:
                 **item,
                 "keywords": tuple(item.get("keywords", ())),
                 "keywords_en": tuple(item.get("keywords_en", ())),
+                "examples": tuple(item.get("examples", ())),
+                "examples_en": tuple(item.get("examples_en", ())),
             }
         )
         for item in data["entry"]
@@ -229,7 +237,27 @@ def faq_entries() -> tuple[FaqEntry, ...]:
             raise ContentError(f"faq.toml: {entry.id}: no English question_en or answer_en")
         if not entry.keywords_en or not all(keyword.strip() for keyword in entry.keywords_en):
             raise ContentError(f"faq.toml: {entry.id}: no English keywords_en")
+        _check_examples(entry)
+    examples = Counter(e for entry in entries for e in (*entry.examples, *entry.examples_en))
+    twice = {example for example, n in examples.items() if n > 1}
+    if twice:
+        raise ContentError(f"faq.toml: examples given twice {sorted(twice)}")
     return entries
+
+
+# Customer phrasings per entry: enough to cover the ways of asking, few enough to stay curated.
+EXAMPLES_PER_ENTRY = (6, 12)
+EXAMPLES_EN_PER_ENTRY = (3, 6)
+
+
+def _check_examples(entry: FaqEntry) -> None:
+    for field, (low, high) in (
+        ("examples", EXAMPLES_PER_ENTRY),
+        ("examples_en", EXAMPLES_EN_PER_ENTRY),
+    ):
+        found = getattr(entry, field)
+        if not low <= len(found) <= high or not all(example.strip() for example in found):
+            raise ContentError(f"faq.toml: {entry.id}: {field} needs {low} to {high} phrasings")
 
 
 def faq_by_category() -> list[tuple[str, str, list[FaqEntry]]]:

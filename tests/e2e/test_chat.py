@@ -109,6 +109,44 @@ def test_a_member_gets_their_own_deadline(browser, live_server, check_a11y, scre
     assert not errors, errors
 
 
+def test_a_member_reading_in_english_gets_their_own_answers_in_english(
+    browser, live_server, check_a11y, screenshot
+):
+    agency = make_agency(code="DEMO", name="デモ保険サービス")
+    contract = make_contract(group=make_group(agency=agency), policy_number="DM-0001")
+    member = make_member("keizoku.taro@example.jp", PASSWORD, language="en")
+    PolicyLink.objects.create(member=member, contract=contract)
+
+    page, errors = open_page(browser, live_server.url, locale="en-US", viewport=PHONE)
+    page.goto("/mypage/login/")
+    page.get_by_label("ID (email address)").fill(member.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("MyPage home")
+
+    page.get_by_role("button", name="AI chat").click()
+    field = page.get_by_role("textbox", name="Your question to the AI chat")
+    field.fill("When is my deadline, and why did my premium go up?")
+    field.press("Enter")
+    log = page.get_by_role("log", name="AI chat")
+    end = contract.period_end
+    expect(log).to_contain_text("Your policy: Renewal deadline")
+    expect(log).to_contain_text(
+        f"Online renewal is open until {end:%B} {end.day}, {end.year} 15:59"
+    )
+    expect(log).to_contain_text("Your policy: Why your premium changed")
+    expect(log).to_contain_text("Last year's annual premium was ¥")
+    personal = log.locator(".chat__personal")
+    expect(personal.first.locator('[lang="ja"]')).to_have_text(contract.vehicle_model)
+    for text in personal.all_inner_texts():  # nothing Japanese but the car, marked as such
+        assert not re.search(r"[぀-ヿ一-鿿]", text.replace(contract.vehicle_model, "")), text
+    check_a11y(page)
+    screenshot(page, "chat-personal-en-375")
+    log.get_by_role("link", name="Renew this policy").click()
+    expect(page).to_have_url(re.compile(r"/clickar/"))
+    assert not errors, errors
+
+
 def test_without_javascript_the_chat_is_a_page_with_a_form_and_english_gets_english(
     browser, live_server
 ):

@@ -2,19 +2,20 @@
 and the cross-validation machinery."""
 
 import hashlib
+import re
 from io import StringIO
 
 from django.core.management import call_command
 
-from keizoku.chat import evaluation, retrieval
+from keizoku.chat import evaluation, retrieval, text
 from keizoku.chat.answers import CONFIDENCE_THRESHOLD
-from keizoku.help.content import EvalQuestion
+from keizoku.help.content import EvalQuestion, faq_entries
 
 # Floors a little under the figures of docs/decisions.md, so that a change that loses
 # accuracy fails here. They are regression guards, not goals: never raise the held-out one by
 # tuning on held-out questions.
-TUNING_TOP1_FLOOR = 0.95
-HELD_OUT_TOP1_FLOOR = 0.80
+TUNING_TOP1_FLOOR = 0.96
+HELD_OUT_TOP1_FLOOR = 0.90
 
 # The held-out part, fixed when it was drawn: its size and a digest of its questions. A change
 # here is deliberate (new held-out questions written blind, added with --assign-split) and is
@@ -32,6 +33,20 @@ def test_the_held_out_part_is_the_one_drawn_at_the_split():
     held_out = evaluation.eval_questions(evaluation.HELD_OUT)
     assert len(held_out) == HELD_OUT_SIZE
     assert _digest(held_out) == HELD_OUT_SHA256
+
+
+def test_no_faq_example_is_an_evaluation_question():
+    """The examples are written from the FAQ, not the evaluation set: an example that says the
+    same words as an evaluation question (whatever the width, case or punctuation) would make that
+    question's figure a lookup. Reword or drop the example, never the question."""
+
+    def words(sentence: str) -> str:
+        return re.sub(r"\W+", "", text.normalize(sentence))
+
+    questions = {words(q.text) for q in evaluation.eval_questions()}
+    examples = [x for entry in faq_entries() for x in (*entry.examples, *entry.examples_en)]
+    assert len(examples) >= 6 * len(faq_entries())
+    assert sum(words(example) in questions for example in examples) == 0
 
 
 def test_top_1_on_the_tuning_part():
@@ -129,3 +144,22 @@ def test_chat_eval_prints_both_parts_the_misses_and_the_calibration():
     assert "  tuning  top-1: " in output and "held-out  top-1: " in output
     assert "misses (tuning):" in output and "misses (held-out" in output
     assert "held-out by style:" in output and "suggested threshold" in output
+
+
+def test_chat_eval_can_leave_the_held_out_part_unseen():
+    out = StringIO()
+    call_command("chat_eval", "--tuning-only", "--misses", stdout=out)
+    output = out.getvalue()
+    assert "  tuning  top-1: " in output and "tuning by style:" in output
+    assert "held-out" not in output
+
+
+def test_the_examples_are_a_field_of_the_index_weighted_as_cross_validated():
+    entry = next(e for e in retrieval.index().entries if e.id == "wizard-time")
+    assert entry.examples and entry.examples_en
+    fields = retrieval.entry_fields(entry)
+    assert set(fields) == {"title", "body", "examples"}
+    assert "昼休み" in fields["examples"] and "昼休み" not in fields["title"] + fields["body"]
+    assert retrieval.PARAMS.examples > 0 and retrieval.PARAMS_EN.examples > 0
+    off = retrieval.entry_fields(entry, retrieval.PARAMS.replace(examples=0.0))
+    assert set(off) == {"title", "body"}

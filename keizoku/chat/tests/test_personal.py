@@ -1,22 +1,44 @@
 """Personal answers: computed from the logged-in member's own policies, never anyone else's."""
 
+import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from keizoku.chat.personal import Intent, detect_intents
 from keizoku.chat.text import normalize
-from keizoku.renewals import pricing
+from keizoku.core import l10n
+from keizoku.renewals import labels, pricing
+from tests.i18n_scan import JAPANESE, html_problems
 
 from .conftest import ask, login, make_member
 
 pytestmark = pytest.mark.django_db
 
+# One question for the four personal answers, in each language.
+EVERYTHING = {
+    "ja": "更改の手続きはいつまで？申し込んだ手続きの状況は？保険料が上がったのはなぜ？来年の等級は？",
+    "en": "When is the deadline, what is my application status, why did my premium go up, "
+    "and what will my next grade be?",
+}
+
+
+# The members' data in a Japanese answer (policy and acceptance numbers, the cars' models).
+DATA = ["P-0001", "P-0099", "KZ-20261125-0001", "トヨタ プリウス ZVW60", "ホンダ フィット GR3"]
+
 
 def jst_closing(contract) -> str:
     end = contract.period_end
     return f"{end.year}年{end.month}月{end.day}日 15:59"
+
+
+def personal_part(html: str) -> str:
+    """The personal answers of a chat exchange (the FAQ entry after them is left out)."""
+    blocks = re.findall(r'<div class="chat__personal">.*?</ul>\s*</div>', html, re.S)
+    assert blocks, html
+    return "\n".join(blocks)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +95,7 @@ def test_a_window_not_yet_open_says_when_it_opens(client, taro):
     login(client, taro)
     html = ask(client, "継続の締め切りはいつ？").content.decode()
     opens = contract.period_end - timedelta(days=60)
-    assert f"WEB更改の受付は{opens.year}年{opens.month}月{opens.day}日 0:00に始まり" in html
+    assert f"WEB更改の受付は{opens.year}年{opens.month}月{opens.day}日 00:00に始まり" in html
 
 
 def test_the_status_answer_shows_the_state_and_the_acceptance_number(client, taro, hanako):
@@ -99,7 +121,8 @@ def test_the_premium_answer_explains_the_change_by_cause(client, taro):
     )
     for part in explanation["parts"]:
         if part["amount"]:
-            assert part["label"] in html
+            sign = "+" if part["amount"] > 0 else ""
+            assert f"{part['label']}：{sign}{l10n.yen(part['amount'])}" in html
     assert 'href="/help/plans/#faq-premium-why-changed"' in html  # the general entry too
 
 
@@ -144,3 +167,109 @@ def test_a_personal_answer_costs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(25):
         response = ask(client, "更改の手続きはいつまでで、来年の等級は？")
     assert "更改後は14等級" in response.content.decode()
+
+
+def _english(member):
+    member.language = "en"
+    member.save(update_fields=["language"])
+    return member
+
+
+def test_a_member_on_an_english_page_gets_wholly_english_personal_answers(client, taro):
+    contract = _english(taro).policy_links.get().contract
+    explanation = pricing.contract_quote(contract)["explanation"]
+    login(client, taro)
+    html = ask(client, EVERYTHING["en"]).content.decode()
+    personal = personal_part(html)
+    assert html_problems(personal, "en", []) == []  # no Japanese outside lang="ja"
+    # Every personal answer (the titles too): the FAQ's English entry follows them.
+    for title in ("Renewal deadline", "Application status", "Why your premium changed"):
+        assert f"Your policy: {title}" in personal
+    assert "Your policy: Grade after renewal" in personal
+    assert 'Policy number P-0001 (<span lang="ja">トヨタ プリウス ZVW60</span>)' in personal
+    days = (contract.period_end - timezone.localdate()).days
+    end = contract.period_end
+    closes = f"{end:%B} {end.day}, {end.year} 15:59"
+    assert f"Online renewal is open until {closes} ({days} days left)." in personal
+    assert "You have not started the renewal yet." in personal
+    difference = explanation["new"] - explanation["previous"]
+    shown = f"+¥{difference:,}" if difference > 0 else f"-¥{-difference:,}" if difference else "¥0"
+    assert (
+        escape(
+            f"Last year's annual premium was ¥{explanation['previous']:,}; after renewal it is "
+            f"¥{explanation['new']:,} ({shown})."
+        )
+        in personal
+    )
+    with translation.override("en"):
+        causes = {
+            part["cause"]: str(labels.CAUSE_LABELS[part["cause"]]) for part in explanation["parts"]
+        }
+    for part in explanation["parts"]:
+        if part["amount"]:
+            sign = "+" if part["amount"] > 0 else "-"
+            assert f"{causes[part['cause']]}: {sign}¥{abs(part['amount']):,}" in personal
+    assert (
+        "You are now in grade 13; after renewal you will be in grade 14 "
+        "(accident coefficient period: 0 years)." in personal
+    )
+    assert "円" not in personal and "年" not in personal
+
+
+def test_the_status_and_an_accident_in_english(client, hanako):
+    _english(hanako)
+    login(client, hanako)
+    personal = personal_part(ask(client, EVERYTHING["en"]).content.decode())
+    assert html_problems(personal, "en", []) == []
+    assert escape('Your application is "Applied" (acceptance number KZ-20261125-0001).') in personal
+    assert "you will be in grade 4 (accident coefficient period: 3 years)." in personal
+
+
+def test_an_open_claim_and_one_year_left_in_english(client, hanako):
+    contract = _english(hanako).policy_links.get().contract
+    contract.claims_3down, contract.claims_1down, contract.coef_period, contract.open_claim = (
+        0,
+        0,
+        2,
+        True,
+    )
+    contract.save()
+    login(client, hanako)
+    personal = personal_part(ask(client, "What will my next grade be?").content.decode())
+    assert (
+        "You are now in grade 7; after renewal you will be in grade 8 (accident coefficient "
+        "period: 1 year). As you have an open claim, your grade may change depending on its "
+        "outcome." in personal
+    )
+
+
+def test_a_window_closing_tomorrow_says_one_day_in_english(client, taro):
+    contract = _english(taro).policy_links.get().contract
+    contract.period_end = timezone.localdate() + timedelta(days=1)
+    contract.period_start = contract.period_end.replace(year=contract.period_end.year - 1)
+    contract.save()
+    login(client, taro)
+    personal = personal_part(ask(client, "When is the deadline?").content.decode())
+    assert "(1 day left)." in personal
+
+
+def test_a_member_on_a_japanese_page_gets_wholly_japanese_personal_answers(client, taro, hanako):
+    for member in (taro, hanako):
+        login(client, member)
+        # Asked in English on a Japanese page: the FAQ entry is English, the personal part not.
+        for question in EVERYTHING.values():
+            personal = personal_part(ask(client, question).content.decode())
+            assert html_problems(personal, "ja", DATA) == []
+            for title in ("手続きの期限", "お申込みの状況", "保険料が変わった理由", "更改後の等級"):
+                assert f"あなたのご契約：{title}" in personal
+            assert "¥" not in personal and 'lang="ja"' not in personal
+        client.post("/mypage/logout/")
+
+
+def test_a_member_without_a_policy_is_told_so_in_english(client):
+    member = _english(make_member("nolink-en@example.jp"))
+    login(client, member)
+    html = ask(client, "What will my next grade be?").content.decode()
+    personal = personal_part(html)
+    assert "Your policy: Grade after renewal" in personal
+    assert not JAPANESE.search(personal)

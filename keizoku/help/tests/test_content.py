@@ -1,5 +1,6 @@
 """The help content files load, validate, and hold what the issue promises (FAQ, eval set, screens)."""
 
+import json
 import re
 import tomllib
 from collections import Counter
@@ -248,3 +249,29 @@ def test_a_page_cannot_take_the_faq_pages_url(broken):
     _append(broken / "pages.toml", '\n[[page]]\nslug = "faq"\ntitle = "x"\nsummary = "x"\n')
     with pytest.raises(ContentError, match="faq"):
         help_pages()
+
+
+def test_every_entry_has_customer_phrasings_in_both_languages():
+    kana = re.compile(r"[ぁ-んァ-ン]")
+    for entry in faq_entries():
+        assert 6 <= len(entry.examples) <= 12, entry.id
+        assert 3 <= len(entry.examples_en) <= 6, entry.id
+        assert all(not kana.search(example) for example in entry.examples_en), entry.id
+        assert entry.question not in entry.examples, entry.id  # phrasings, not the question
+
+
+def test_an_entry_with_too_few_phrasings_or_one_given_twice_is_refused(broken):
+    text = (broken / "faq.toml").read_text("utf-8")
+    first, second = tomllib.loads(text)["entry"][:2]
+    lines = [f"  {json.dumps(x, ensure_ascii=False)},\n" for x in first["examples"]]
+    block = "examples = [\n" + "".join(lines) + "]\n"
+    assert text.count(block) == 1
+    few = "examples = [\n" + "".join(lines[:5]) + "]\n"
+    (broken / "faq.toml").write_text(text.replace(block, few, 1), "utf-8")
+    with pytest.raises(ContentError, match=f"{first['id']}: examples needs 6 to 12"):
+        faq_entries()
+    twice = f"  {json.dumps(second['examples'][0], ensure_ascii=False)},\n"
+    (broken / "faq.toml").write_text(text.replace(lines[0], twice, 1), "utf-8")
+    faq_entries.cache_clear()
+    with pytest.raises(ContentError, match="examples given twice"):
+        faq_entries()

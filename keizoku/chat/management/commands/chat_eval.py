@@ -27,6 +27,11 @@ class Command(BaseCommand):
             help="調整した各パラメータの k 分割交差検証（調整用の質問のみ）。",
         )
         parser.add_argument(
+            "--tuning-only",
+            action="store_true",
+            help="評価専用の質問の結果を表示しません（方法を選んでいる間は評価専用を見ないため）。",
+        )
+        parser.add_argument(
             "--assign-split",
             action="store_true",
             help="part のない新しい質問を調整用・評価専用に振り分けて eval.toml に書き込みます。",
@@ -37,18 +42,20 @@ class Command(BaseCommand):
             held_out, tuning = evaluation.assign_split(content.CONTENT / "eval.toml")
             content.eval_questions.cache_clear()
             self.stdout.write(f"assigned: held-out {held_out}, tuning {tuning}")
-        results = evaluation.evaluate(evaluation.eval_questions())
-        parts = {
-            part: [r for r in results if r.question.part == part]
-            for part in (evaluation.TUNING, evaluation.HELD_OUT)
-        }
+        shown = (evaluation.TUNING,)
+        if not options["tuning_only"]:
+            shown = (evaluation.TUNING, evaluation.HELD_OUT)
+        results = evaluation.evaluate([q for q in evaluation.eval_questions() if q.part in shown])
+        parts = {part: [r for r in results if r.question.part == part] for part in shown}
         self.stdout.write(
-            f"questions: {len(results)} (tuning {len(parts['tuning'])}, "
-            f"held-out {len(parts['held-out'])})"
+            f"questions: {len(results)} ("
+            + ", ".join(f"{part} {len(part_results)}" for part, part_results in parts.items())
+            + ")"
         )
         for part, part_results in parts.items():
             self._figures(part, part_results)
-        self._by_style(parts[evaluation.HELD_OUT])
+        for part, part_results in parts.items():
+            self._by_style(part, part_results)
         if misses:
             self._misses(parts)
         if calibrate:
@@ -64,11 +71,11 @@ class Command(BaseCommand):
             f"  top-3: {top3:.1%} ({sum(r.top3 for r in results)}/{n})"
         )
 
-    def _by_style(self, results) -> None:
+    def _by_style(self, part: str, results) -> None:
         by_style = defaultdict(list)
         for result in results:
             by_style[result.question.style or "first set"].append(result)
-        self.stdout.write("held-out by style:")
+        self.stdout.write(f"{part} by style:")
         for style, style_results in sorted(by_style.items()):
             top1, _top3 = evaluation.accuracy(style_results)
             right = sum(r.top1 for r in style_results)
