@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "keizoku.core.observability.ObservabilityMiddleware",  # request id, metrics: first
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -179,7 +180,11 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "keizoku.core.views.csrf_failure"
 # Proxies in front that append to X-Forwarded-For (a load balancer: 1). Rate limits, lockout and
 # the audit trail then see the customer's address rather than the proxy's.
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# The same count decides whether X-Request-ID comes from the proxy (keizoku.core.observability).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# /metrics answers loopback requests, and others bearing this token (Authorization: Bearer).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 HTTPS = BASE_URL.startswith("https://")
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -238,7 +243,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "keizoku.core.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"request_id": {"()": "keizoku.core.logging.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("livez", core_views.livez, name="livez"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("agency/", include("keizoku.contracts.urls")),
     path("mypage/", include("keizoku.accounts.urls")),
     path("mypage/", include(accounts_urls.allauth_urlpatterns)),

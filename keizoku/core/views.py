@@ -4,10 +4,12 @@ import logging
 import sys
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from . import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +22,21 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For the load balancer: 200 when the database answers, 503 otherwise."""
+    """Readiness, for the load balancer: 200 when the database answers, 503 otherwise. The mail
+    outbox backlog is reported (to loopback or METRICS_TOKEN) but never fails the check: it is
+    not this host's fault, and taking every host out would not send one mail more."""
+    from keizoku.notifications.services import outbox_backlog
+
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        backlog = outbox_backlog() if metrics.observer_allowed(request) else None
     except DatabaseError:
-        return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+        return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
+    body: dict = {"status": "ok", "database": "ok"}
+    if backlog is not None:
+        body["outbox"] = backlog
+    return JsonResponse(body)
 
 
 @never_cache
@@ -34,6 +44,16 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def livez(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers (no database); also the constant page of the benchmarks."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text for this host's workers and the service's state; 404 to anyone but
+    loopback or a bearer of METRICS_TOKEN (keizoku.core.metrics)."""
+    if not metrics.observer_allowed(request):
+        raise Http404
+    return HttpResponse(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
