@@ -51,7 +51,8 @@ run: system-deps setup .env
 	@echo "    mailbox:      http://localhost:$(PORT)/dev/mailbox/ (DEBUG on)"
 	@echo "  The demo contracts above can be used to register. Ctrl-C stops the server and the worker."
 	@echo
-	exec .venv/bin/honcho -f Procfile start
+	@# The settings read .env themselves, the environment winning; honcho would let .env win.
+	exec .venv/bin/honcho start --procfile Procfile --env /dev/null
 
 test: system-deps-test setup test-only
 

@@ -11,8 +11,9 @@ from django.utils.csp import CSP
 from config.env import env_bool, env_int, env_list, env_str, mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The laptop's files (the default SQLite database, test artefacts): created only when used, so
+# that a production host (PostgreSQL) writes nothing of its own (docs/operations.md).
 VAR_DIR = Path(env_str("KEIZOKU_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _load_dotenv(path: Path) -> None:
@@ -124,6 +125,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and a busy timeout let the web server and the worker share the file.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -83,6 +83,12 @@ class Cluster:
         self.web_ports = [free_port(), free_port()]
         self.smtp_log = self.directory / "smtp-received.jsonl"
         self.errorfiles = self.directory / "errorfiles"
+        # What a host has of its own: the suite checks it holds nothing after the run.
+        self.host_dirs = {
+            name: self.directory / "host" / name for name in ("KEIZOKU_VAR_DIR", "HOME", "TMPDIR")
+        }
+        for path in self.host_dirs.values():
+            path.mkdir(parents=True)
         self.env = {
             **{k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
             "DATABASE_URL": self.url,
@@ -95,6 +101,7 @@ class Cluster:
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
             "KEIZOKU_DOTENV": os.devnull,
+            **{name: str(path) for name, path in self.host_dirs.items()},
         }
 
     # --- the database ----------------------------------------------------------------------
@@ -224,6 +231,14 @@ class Cluster:
                 except ValueError:
                     pass
         return entries
+
+    def files_written_on_hosts(self) -> list[str]:
+        """Files the processes left in their var directory, home or temp directory."""
+        return [
+            str(path.relative_to(self.directory))
+            for root in self.host_dirs.values()
+            for path in root.rglob("*")
+        ]
 
     def received(self) -> list[dict]:
         if not self.smtp_log.exists():

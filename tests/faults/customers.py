@@ -197,3 +197,22 @@ class Customer:
             self.acceptance_number = found.group()
         except (JourneyError, Unavailable) as error:
             self.error = str(error)
+
+
+@dataclass
+class Visitor:
+    """Someone reading the agency's pages without pause, so that every fault finds requests in
+    progress (the answers they get are checked like the customers')."""
+
+    port: int
+    source: str
+    answers: list[Answer] = field(default_factory=list)
+
+    def run(self, until: float) -> None:
+        reader = Customer(self.port, "", 0, self.source, "")
+        reader.answers = self.answers
+        while time.monotonic() < until:
+            try:
+                reader.send("GET", "/agency/FAULT/")
+            except Unavailable:
+                time.sleep(0.5)

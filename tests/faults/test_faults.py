@@ -25,7 +25,7 @@ import pytest
 
 from .cluster import PASSWORD, Cluster, get, wait_for
 from .conftest import REPORT
-from .customers import Customer
+from .customers import Customer, Visitor
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
@@ -133,6 +133,10 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
         threading.Thread(target=customer.run, args=(i * 2.2, 0.4), daemon=True)
         for i, customer in enumerate(customers)
     ]
+    visitors = [Visitor(cluster.lb_port, f"127.0.0.{200 + i}") for i in range(3)]
+    threads += [
+        threading.Thread(target=visitor.run, args=(t0 + 100,), daemon=True) for visitor in visitors
+    ]
     for thread in threads:
         thread.start()
 
@@ -189,6 +193,9 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
     assert cluster.processes["web2"].starts == 1
     assert cluster.processes["periodic1"].starts == cluster.processes["periodic2"].starts == 1
 
+    # --- no state on the hosts: nothing left in var/, the home or the temp directory ----------
+    assert cluster.files_written_on_hosts() == []
+
     # --- every customer who pressed 【申し込む】: one application, one application mail ------
     stuck = [(c.email, c.error) for c in customers if c.error]
     assert not stuck, stuck
@@ -224,7 +231,7 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
     assert len(bulk_ids) == BATCH
 
     # --- every answer: a page or the Japanese 503, never a stack trace ------------------------
-    answers = [answer for customer in customers for answer in customer.answers]
+    answers = [answer for who in [*customers, *visitors] for answer in who.answers]
     bad = [a for a in answers if a.kind == "bad"]
     assert not bad, [(a.method, a.path, a.status, a.detail[:200]) for a in bad[:5]]
     kinds = Counter(a.kind for a in answers)
@@ -297,12 +304,13 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
             f"{len(received)} copies of {len(copies)} Message-IDs; lost: "
             f"{len(sent_ids - set(copies))}; repeated copies (same Message-ID, in flight at a "
             f"kill): {sum(n - 1 for n in repeated.values())}",
-            f"answers seen by customers: {len(answers)} — {dict(kinds)}; by status "
+            f"answers seen by customers and visitors: {len(answers)} — {dict(kinds)}; by status "
             f"{dict(sorted(statuses.items()))}; stack traces: 0",
             f"mails sent after a failed try (SMTP down): {retried[0][0]}; re-queued by the sweep "
             f"after the killed worker's lease: {sum(requeued)}",
             f"mail_sweep runs: {len(sweeps)} in {elapsed:.0f} s by {dict(runners)}",
             f"application log lines carrying a customer's request id: {len(app_lines)}",
+            "files left on the hosts (var/, home, temp): none",
             f"elapsed: {elapsed:.0f} s; logs: {LOGS}",
             "sample /metrics (web host 2):",
             *[

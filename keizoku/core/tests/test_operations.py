@@ -296,3 +296,20 @@ def test_every_log_line_of_a_request_holds_its_id(client, json_log, settings):
     assert during and all(line["request_id"] == proxy_id for line in during)
     outside = [line for line in lines if line["msg"] == "outside any request"]
     assert outside and "request_id" not in outside[0]
+
+
+# --- no host-local state -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "warned"),
+    [("django.db.backends.sqlite3", True), ("django.db.backends.postgresql", False)],
+)
+def test_check_deploy_warns_that_sqlite_is_a_file_of_one_host(monkeypatch, engine, warned):
+    from django.conf import settings as django_settings
+
+    from keizoku.core.checks import database_shared_by_every_host
+
+    monkeypatch.setattr(django_settings, "DATABASES", {"default": {"ENGINE": engine}})
+    messages = database_shared_by_every_host(None)
+    assert [m.id for m in messages] == (["keizoku.W001"] if warned else [])
