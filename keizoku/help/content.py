@@ -28,12 +28,16 @@ CATEGORIES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FaqEntry:
     id: str
     category: str
     question: str
     answer: str
+    # The same entry in English (required in faq.toml; the chat's own tests may leave them out).
+    question_en: str = ""
+    answer_en: str = ""
+    keywords_en: tuple[str, ...] = ()
     page: str  # slug of the help page the answer comes from
     keywords: tuple[str, ...] = ()
 
@@ -127,7 +131,14 @@ def faq_entries() -> tuple[FaqEntry, ...]:
     """Every FAQ entry, validated: unique ids, known categories, existing help pages."""
     data = _load("faq.toml")
     entries = tuple(
-        FaqEntry(**{**item, "keywords": tuple(item.get("keywords", ()))}) for item in data["entry"]
+        FaqEntry(
+            **{
+                **item,
+                "keywords": tuple(item.get("keywords", ())),
+                "keywords_en": tuple(item.get("keywords_en", ())),
+            }
+        )
+        for item in data["entry"]
     )
     ids = [entry.id for entry in entries]
     duplicates = {i for i in ids if ids.count(i) > 1}
@@ -141,6 +152,10 @@ def faq_entries() -> tuple[FaqEntry, ...]:
             raise ContentError(f"faq.toml: {entry.id}: unknown help page {entry.page!r}")
         if not entry.question.strip() or not entry.answer.strip():
             raise ContentError(f"faq.toml: {entry.id}: empty question or answer")
+        if not entry.question_en.strip() or not entry.answer_en.strip():
+            raise ContentError(f"faq.toml: {entry.id}: no English question_en or answer_en")
+        if not entry.keywords_en or not all(keyword.strip() for keyword in entry.keywords_en):
+            raise ContentError(f"faq.toml: {entry.id}: no English keywords_en")
     return entries
 
 

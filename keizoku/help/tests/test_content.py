@@ -41,6 +41,15 @@ def test_every_entry_belongs_to_an_existing_help_page_and_is_japanese():
         assert all(keyword.strip() for keyword in entry.keywords), entry.id
 
 
+def test_every_entry_has_its_english_question_answer_and_keywords():
+    kana = re.compile(r"[ぁ-んァ-ン]")
+    for entry in faq_entries():
+        assert entry.question_en.strip() and not kana.search(entry.question_en), entry.id
+        assert len(entry.answer_en) >= 40 and not kana.search(entry.answer_en), entry.id
+        assert entry.keywords_en, entry.id
+        assert all(k.strip() and not kana.search(k) for k in entry.keywords_en), entry.id
+
+
 def test_every_help_page_has_faq_entries():
     used = {entry.page for entry in faq_entries()}
     assert used == {page.slug for page in help_pages()}
@@ -139,6 +148,16 @@ def test_an_unknown_category_or_page_is_refused(broken):
     )
     faq_entries.cache_clear()
     with pytest.raises(ContentError, match="unknown help page"):
+        faq_entries()
+
+
+@pytest.mark.parametrize("field", ["question_en", "answer_en", "keywords_en"])
+def test_an_entry_without_its_english_is_refused(broken, field):
+    text = (broken / "faq.toml").read_text("utf-8")
+    first = tomllib.loads(text)["entry"][0]
+    line = next(line for line in text.splitlines() if line.startswith(f"{field} = "))
+    (broken / "faq.toml").write_text(text.replace(line + "\n", "", 1), "utf-8")
+    with pytest.raises(ContentError, match=f"{first['id']}: no English"):
         faq_entries()
 
 
