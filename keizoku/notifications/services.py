@@ -228,3 +228,22 @@ def outbox_backlog(*, now: datetime | None = None) -> dict[str, int]:
         "failed": OutboundMail.objects.filter(status=OutboundMail.Status.FAILED).count(),
         "oldest_pending_age_seconds": max(0, int((now - oldest).total_seconds())) if oldest else 0,
     }
+
+
+def mail_requeue_failed(*, now: datetime | None = None) -> int:
+    """Give the mails that gave up (``failed`` after MAX_ATTEMPTS) a new round of tries, once the
+    cause is fixed (docs/operations.md, "The SMTP relay is down"). Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        for mail in OutboundMail.objects.select_for_update().filter(
+            status=OutboundMail.Status.FAILED
+        ):
+            OutboundMail.objects.filter(pk=mail.pk).update(
+                status=OutboundMail.Status.QUEUED, attempts=0, next_attempt_at=now
+            )
+            _enqueue(mail)
+            count += 1
+    if count:
+        logger.warning("failed mails re-queued", extra={"count": count})
+    return count
