@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -57,6 +57,10 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Django turns a session that could not be saved into a 400 ("deleted by a concurrent
+    # request"), even when the cause is the database connection being cut: that is a 503.
+    if _lost_database(exception):
+        return _database_unavailable(request)
     return render(request, "400.html", status=400)
 
 
@@ -71,11 +75,26 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 when the cause is the database: the customer can simply try again later."""
     if isinstance(sys.exception(), DatabaseError):
-        logger.error("database unavailable", extra={"path": request.path})
-        response = render(request, "503.html", status=503)
-        response["Retry-After"] = "60"
-        return response
+        return _database_unavailable(request)
     return render(request, "500.html", status=500)
+
+
+def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    logger.error("database unavailable", extra={"path": request.path})
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
+def _lost_database(exception: BaseException | None) -> bool:
+    """Whether the connection to the database failed somewhere in the exception's chain."""
+    seen = 0
+    while exception is not None and seen < 10:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return True
+        exception = exception.__cause__ or exception.__context__
+        seen += 1
+    return False
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

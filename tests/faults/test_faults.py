@@ -152,6 +152,7 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
     # 2. A web host dies; its supervisor restarts it 15 s later.
     at(15)
     cluster.processes["web1"].kill()
+    web1_killed_at = time.time()
     note("kill -9 web host 1 (gunicorn master and workers)")
     at(30)
     cluster.processes["web1"].start()
@@ -260,10 +261,14 @@ def test_customers_renew_through_host_worker_smtp_and_database_faults(cluster):
         if line.get("logger") == "gunicorn.access"
     }
     for answer in answers:
-        if answer.kind != "busy":
-            line = access[answer.request_id]
-            assert line["status"] == answer.status
-            assert line["method"] == answer.method
+        if answer.kind == "busy":
+            continue
+        line = access.get(answer.request_id)
+        if line is None and abs(answer.at - web1_killed_at) < 2:
+            continue  # answered by web host 1 an instant before the kill, which ate its log line
+        assert line is not None, f"{answer} is in no host's access log"
+        assert line["status"] == answer.status
+        assert line["method"] == answer.method
     seen_ids = {a.request_id for a in answers}
     app_lines = [
         line

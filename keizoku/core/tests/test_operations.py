@@ -313,3 +313,38 @@ def test_check_deploy_warns_that_sqlite_is_a_file_of_one_host(monkeypatch, engin
     monkeypatch.setattr(django_settings, "DATABASES", {"default": {"ENGINE": engine}})
     messages = database_shared_by_every_host(None)
     assert [m.id for m in messages] == (["keizoku.W001"] if warned else [])
+
+
+def test_a_session_that_cannot_be_saved_for_a_lost_connection_is_a_503_not_a_400(
+    client, monkeypatch
+):
+    """Django reports a session save that fails as "deleted by a concurrent request" (400);
+    when the database connection was cut, the customer gets the 503 page and may retry."""
+    from django.contrib.sessions.models import Session
+    from django.db import OperationalError
+
+    make_member("taro@example.jp", "x9Lq2!zz")
+    client.post("/mypage/login/", {"login": "taro@example.jp", "password": "x9Lq2!zz"})
+    assert Session.objects.count() == 1
+
+    def cut(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(Session, "save", cut)
+    response = client.post("/mypage/session/extend/")  # writes the session
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "ただいまサービスを利用できません" in response.content.decode()
+
+
+def test_a_session_deleted_by_a_concurrent_logout_is_still_a_400(client, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    make_member("taro@example.jp", "x9Lq2!zz")
+    client.post("/mypage/login/", {"login": "taro@example.jp", "password": "x9Lq2!zz"})
+
+    def gone(*args, **kwargs):  # what Django's forced update says when the row was deleted
+        raise DatabaseError("Forced update did not affect any rows.")
+
+    monkeypatch.setattr(Session, "save", gone)
+    assert client.post("/mypage/session/extend/").status_code == 400

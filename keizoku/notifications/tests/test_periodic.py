@@ -35,6 +35,7 @@ from django.core.management import call_command
 from keizoku.notifications import periodic
 
 periodic.TICK = 0.05
+print("ready", flush=True)
 periodic.JOBS[:] = [
     periodic.Job("quick", timedelta(seconds=1), lambda: None),
     periodic.Job("slow", timedelta(seconds=1), lambda: time.sleep(1.6)),
@@ -68,12 +69,14 @@ def test_two_periodic_processes_run_each_job_once_per_period_and_never_beside_it
             [sys.executable, "-c", RUNNER],
             cwd=manage_dir,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
+    for process in processes:  # both set up (slow on a busy machine) before the clock starts
+        assert process.stdout.readline() == "ready\n"
     time.sleep(9)
     logs = []
     for process in processes:
