@@ -12,6 +12,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 ACCEPTANCE = re.compile(r"K-\d{4}-\d{4}-\d{3}")
 BUSY = ("ただいまサービスを利用できません", "ただいま混雑しています")
+WAIT = "しばらく時間をおいてから、もう一度お試しください"  # a rate limit's page or form message
 
 STEPS = [
     ("consent", {"agree": "on"}),
@@ -45,9 +46,16 @@ STEPS = [
 ]
 
 
+def main_text(html: str) -> str:
+    """What the page says (its <main>, without tags): the message a customer would read."""
+    main = html.split("<main", 1)[-1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())[:400]
+
+
 @dataclass
 class Answer:
-    """One answer the customer saw: ``kind`` is page, redirect, busy (the Japanese 503) or bad."""
+    """One answer the customer saw: ``kind`` is page, redirect, busy (the Japanese 503), wait (a
+    Japanese page asking to wait: a rate limit) or bad."""
 
     at: float
     method: str
@@ -118,12 +126,16 @@ class Customer:
             answer.kind, answer.detail = "bad", text[:500]
         elif status == 503 and any(phrase in text for phrase in BUSY):
             answer.kind = "busy"
+        elif status == 429 and '<html lang="ja"' in text and WAIT in text:
+            answer.kind = "wait"
         elif status in (301, 302, 303):
             answer.kind = "redirect"
         elif status != 200 or '<html lang="ja"' not in text:
             answer.kind, answer.detail = "bad", text[:500]
+        if status == 200 and method == "POST" and WAIT in main_text(text):
+            answer.kind = "wait"  # the form came back asking to wait (a rate limit)
         self.answers.append(answer)
-        if answer.kind == "busy":
+        if answer.kind in ("busy", "wait"):
             raise Unavailable
         return status, response.getheader("Location") or "", text
 
@@ -157,7 +169,7 @@ class Customer:
             "POST", path, {**data, "csrfmiddlewaretoken": token.group(1)}
         )
         if status not in (302, 303):
-            raise JourneyError(f"POST {path} → {status}: {text[:300]}")
+            raise JourneyError(f"POST {path} → {status}: {main_text(text)}")
         return location
 
     def log_in(self) -> None:
@@ -173,7 +185,7 @@ class Customer:
             "POST", url, {"intent": "on", "idempotency_key": key, "csrfmiddlewaretoken": token}
         )
         if status not in (302, 303):
-            raise JourneyError(f"submit → {status}: {text[:300]}")
+            raise JourneyError(f"submit → {status}: {main_text(text)}")
         return location
 
     def run(self, delay: float, think: float) -> None:

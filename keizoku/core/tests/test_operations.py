@@ -348,3 +348,17 @@ def test_a_session_deleted_by_a_concurrent_logout_is_still_a_400(client, monkeyp
 
     monkeypatch.setattr(Session, "save", gone)
     assert client.post("/mypage/session/extend/").status_code == 400
+
+
+def test_a_rate_limit_answers_a_japanese_429_page(settings):
+    """allauth's limits (e.g. logins per address) answer our page, not its English fallback."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "1/m/ip"}
+    make_member("taro@example.jp", "x9Lq2!zz")
+    data = {"login": "taro@example.jp", "password": "x9Lq2!zz"}
+    assert Client().post("/mypage/login/", data).status_code == 302
+    response = Client().post("/mypage/login/", data)
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert '<html lang="ja">' in html
+    assert "操作の回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。" in html
+    assert "Too Many Requests" not in html
