@@ -3,6 +3,7 @@
 import logging
 import sys
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -80,7 +81,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The Japanese 503. The connection is gone for the rest of this request, so the page is
+    drawn without anything that would query the database: the member (anonymous here), the
+    session and the messages kept in it (emptied for this response, never saved)."""
     logger.error("database unavailable", extra={"path": request.path})
+    request.user = AnonymousUser()
+    session = getattr(request, "session", None)
+    if session is not None:
+        session._session_cache = {}  # loaded, empty: nothing read from the database
+        session.modified = False  # and nothing written back to it
     response = render(request, "503.html", status=503)
     response["Retry-After"] = "60"
     return response

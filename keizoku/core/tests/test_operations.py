@@ -362,3 +362,26 @@ def test_a_rate_limit_answers_a_japanese_429_page(settings):
     assert '<html lang="ja">' in html
     assert "操作の回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。" in html
     assert "Too Many Requests" not in html
+
+
+def test_a_connection_lost_for_the_rest_of_the_request_still_gets_the_japanese_503(
+    client, monkeypatch
+):
+    """A logged-in member's request whose connection dies: every later query fails too (the
+    user, the session, the messages), and the 503 page must be drawn without them."""
+    from django.db.backends.utils import CursorWrapper
+
+    make_member("taro@example.jp", "x9Lq2!zz")
+    client.post("/mypage/login/", {"login": "taro@example.jp", "password": "x9Lq2!zz"})
+    client.raise_request_exception = False
+
+    def closed(*args, **kwargs):
+        raise DatabaseError("the connection is closed")
+
+    monkeypatch.setattr(CursorWrapper, "execute", closed)
+    monkeypatch.setattr(CursorWrapper, "executemany", closed)
+    response = client.get("/mypage/")
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert '<html lang="ja">' in html and "ただいまサービスを利用できません" in html
+    assert "sessionid" not in response.cookies  # the member stays logged in
