@@ -75,7 +75,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 when the cause is the database: the customer can simply try again later."""
-    if isinstance(sys.exception(), DatabaseError):
+    # The driver's own errors too: a few escape Django's wrapping (closing a server-side cursor).
+    if isinstance(sys.exception(), (DatabaseError, connection.Database.Error)):
         return _database_unavailable(request)
     return render(request, "500.html", status=500)
 
@@ -97,9 +98,11 @@ def _database_unavailable(request: HttpRequest) -> HttpResponse:
 
 def _lost_database(exception: BaseException | None) -> bool:
     """Whether the connection to the database failed somewhere in the exception's chain."""
+    driver = connection.Database
+    lost = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
     seen = 0
     while exception is not None and seen < 10:
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, lost):
             return True
         exception = exception.__cause__ or exception.__context__
         seen += 1

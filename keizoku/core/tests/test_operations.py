@@ -385,3 +385,22 @@ def test_a_connection_lost_for_the_rest_of_the_request_still_gets_the_japanese_5
     html = response.content.decode()
     assert '<html lang="ja">' in html and "ただいまサービスを利用できません" in html
     assert "sessionid" not in response.cookies  # the member stays logged in
+
+
+def test_a_driver_error_that_escapes_djangos_wrapping_is_a_503_too(client, monkeypatch):
+    """psycopg's own OperationalError can escape Django's wrapping (closing a server-side cursor
+    on a dead connection): still the database, still the 503."""
+    from django.db import connection
+    from django.db.backends.utils import CursorWrapper
+
+    make_member("taro@example.jp", "x9Lq2!zz")
+    client.post("/mypage/login/", {"login": "taro@example.jp", "password": "x9Lq2!zz"})
+    client.raise_request_exception = False
+
+    def dead(*args, **kwargs):
+        raise connection.Database.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(CursorWrapper, "execute", dead)
+    response = client.get("/mypage/")
+    assert response.status_code == 503
+    assert "ただいまサービスを利用できません" in response.content.decode()
