@@ -9,12 +9,13 @@ PY := .venv/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: help run test test-only lint format setup system-deps system-deps-test vendor bench
+.PHONY: help run test test-only lint format setup system-deps system-deps-test vendor bench messages
 
 help:
 	@echo "make run    - set up and start the service with demo data on http://localhost:$(PORT)/"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff"
+	@echo "make messages - add new customer-visible strings to locale/en/LC_MESSAGES/django.po"
 
 $(UV):
 	python3 -m venv .tools
@@ -24,7 +25,12 @@ $(UV):
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-setup: .venv/.synced
+# The English catalogue, compiled from the committed .po by GNU gettext's msgfmt (tools/system-deps.sh).
+MO := locale/en/LC_MESSAGES/django.mo
+$(MO): locale/en/LC_MESSAGES/django.po
+	msgfmt --check -o $@ $<
+
+setup: .venv/.synced $(MO)
 
 # The laptop's own settings: DEBUG on and a random SECRET_KEY, never committed.
 .env:
@@ -66,6 +72,11 @@ lint: setup
 format: setup
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# After adding or changing a customer-visible string: its msgid lands in the English catalogue
+# (untranslated until you write its English; tests/test_i18n_catalogue.py says which).
+messages: setup
+	$(PY) manage.py messages
 
 # Refresh the vendored front-end assets from the npm registry (committed; not needed to run).
 vendor:

@@ -1,14 +1,30 @@
 """Fixtures for the whole suite."""
 
+import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+
+CATALOGUE = Path(__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+
+
+def pytest_configure(config):
+    """The English catalogue as the tests need it: `make setup` compiles it; a .po edited since
+    (or a bare `pytest` on a fresh clone) is compiled here, so no test reads a stale .mo."""
+    compiled = CATALOGUE.with_suffix(".mo")
+    if compiled.exists() and compiled.stat().st_mtime >= CATALOGUE.stat().st_mtime:
+        return
+    if shutil.which("msgfmt") is None:
+        raise pytest.UsageError("msgfmt is missing: run `make test` (it installs Debian's gettext)")
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(CATALOGUE)], check=True)  # noqa: S603, S607
 
 
 def free_port() -> int:

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "keizoku.core.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -107,6 +108,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -224,6 +226,14 @@ PASSWORD_HASHERS = [
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language (keizoku.core.l10n): 2026年4月1日 / April 1, 2026.
+FORMAT_MODULE_PATH = ["keizoku.core.formats"]
+# The switch 「English / 日本語」 (Django's set_language) remembers the choice for a year; a
+# member's choice is also stored on the account (User.language) for pages, mails and the PDF.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = BASE_URL.startswith("https://")
 USE_I18N = True
 TIME_ZONE = "Asia/Tokyo"
 USE_TZ = True
@@ -272,7 +282,12 @@ LOGOUT_REDIRECT_URL = "/mypage/login/"
 # --- django-allauth: login, reset, email/password change, two-step login, sessions -----------
 # Registration is our own flow (keizoku.accounts.registration); allauth's signup stays closed.
 ACCOUNT_ADAPTER = "keizoku.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "keizoku.accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "keizoku.accounts.forms.LoginForm",
+    "change_password": "keizoku.accounts.forms.ChangePasswordForm",
+    "reset_password": "keizoku.accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "keizoku.accounts.forms.ResetPasswordKeyForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
@@ -283,7 +298,7 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; every other one is ended
 ACCOUNT_REAUTHENTICATION_REQUIRED = True  # email change and the like ask again (5 minutes)
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "【マイページ】"
+# The subjects of allauth's mails start with 【マイページ】 / [MyPage] (AccountAdapter, translated).
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from keizoku.accounts import urls as accounts_urls
+from keizoku.accounts import views as accounts_views
 from keizoku.core import views as core_views
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("livez", core_views.livez, name="livez"),
     path("metrics", core_views.metrics_view, name="metrics"),
+    path("i18n/setlang/", accounts_views.language_set, name="set_language"),
     path("agency/", include("keizoku.contracts.urls")),
     path("mypage/", include("keizoku.accounts.urls")),
     path("mypage/", include(accounts_urls.allauth_urlpatterns)),

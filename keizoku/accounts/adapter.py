@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -59,6 +60,24 @@ def _on_base_url(value: Any) -> Any:
     return value
 
 
+# Before the subject of every allauth mail (ACCOUNT_EMAIL_SUBJECT_PREFIX, in the mail's language).
+SUBJECT_PREFIX = _("【マイページ】")
+
+
+def _mail_language(email: str, context: dict) -> str:
+    """The recipient's language: the member's own when the mail is about a member (a reset, a
+    notice, an address change), else the language of the request (an unknown address)."""
+    from allauth.account.models import EmailAddress
+
+    user = context.get("user")
+    if user is None:
+        address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
+        user = address.user if address is not None else None
+    if user is not None and getattr(user, "kind", "") == "member":
+        return user.language
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 def _login_of(credentials: dict[str, Any]) -> str:
     return str(credentials.get("email") or credentials.get("username") or "")
 
@@ -75,16 +94,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
         context = {
+            "email": email,  # as allauth's own send_mail gives it (the unknown-address mail)
             **{name: _on_base_url(value) for name, value in context.items()},
             "BASE_URL": settings.BASE_URL,
         }
-        message = self.render_mail(template_prefix, email, context)
+        with translation.override(_mail_language(email, context)):
+            message = self.render_mail(template_prefix, email, context)
         mail_queue(
             key=f"allauth:{uuid.uuid4()}",
             kind=template_prefix.rsplit("/", 1)[-1][:50],
             to=email,
             subject=message.subject,
             body=message.body,
+        )
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"{SUBJECT_PREFIX}{subject}"
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        # allauth leaves the user out of a notice's context: keep it, for the mail's language.
+        super().send_notification_mail(
+            template_prefix, user, {**(context or {}), "user": user}, email
         )
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:

@@ -16,7 +16,7 @@ from django.contrib.auth import user_logged_in, user_logged_out
 from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
@@ -144,6 +144,7 @@ def browser_login_record(*, request: HttpRequest, user: User) -> bool:
             key=f"new-browser:{known.pk}",
             kind="new_browser",
             to=user.email,
+            language=user.language,
             context={
                 "name": user.name,
                 "at": timezone.now(),
@@ -182,8 +183,23 @@ def _on_logged_in(sender, request: HttpRequest | None, user: User, **kwargs) -> 
     now = time.time()
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
+    _language_keep(request, user)
     browser_login_record(request=request, user=user)
     audit_record(action="auth.login", actor=user, request=request)
+
+
+def _language_keep(request: HttpRequest, user: User) -> None:
+    """A language chosen with 「English / 日本語」 before logging in becomes the member's own
+    (kept on the account); without that choice the account's language applies from now on,
+    already for the rest of this request (the 'logged in' message, the redirect)."""
+    if user.kind != User.Kind.MEMBER:
+        return
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        user.language = chosen
+        User.objects.filter(pk=user.pk).update(language=chosen)
+    translation.activate(user.language)
+    request.LANGUAGE_CODE = user.language
 
 
 def _on_logged_out(sender, request: HttpRequest | None, user: User | None, **kwargs) -> None:

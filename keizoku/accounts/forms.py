@@ -2,10 +2,14 @@
 
 from datetime import date
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from keizoku.core import ja
 from keizoku.core.ja import JaInputError
@@ -98,6 +102,9 @@ class ContactFieldsMixin:
 
 
 class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
+    # Names, kana and addresses are typed in Japanese whatever the page's language: in English
+    # their labels say so (the context "entered in Japanese" keeps the Japanese labels as they are).
+
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,
@@ -119,10 +126,14 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     name = JaCharField(
-        label=_("氏名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=pgettext_lazy("entered in Japanese", "氏名"),
+        max_length=50,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     kana = JaCharField(
-        label=_("フリガナ"), max_length=50, help_text=_("全角カタカナ（ひらがなも可）")
+        label=pgettext_lazy("entered in Japanese", "フリガナ"),
+        max_length=50,
+        help_text=_("全角カタカナ（ひらがなも可）"),
     )
     birth_date = forms.DateField(
         label=_("生年月日"),
@@ -136,7 +147,7 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         help_text=_("ご契約時の郵便番号（例：100-0005）"),
     )
     address = JaCharField(
-        label=_("住所"),
+        label=pgettext_lazy("entered in Japanese", "住所"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
         help_text=_("ご契約時の住所"),
@@ -219,7 +230,11 @@ class PolicyLinkForm(ContactFieldsMixin, forms.Form):
         required=False,
         help_text=_("ご契約時の郵便番号（任意）"),
     )
-    address = JaCharField(label=_("住所"), max_length=200, help_text=_("ご契約時の住所"))
+    address = JaCharField(
+        label=pgettext_lazy("entered in Japanese", "住所"),
+        max_length=200,
+        help_text=_("ご契約時の住所"),
+    )
     phone = forms.CharField(label=_("電話番号"), max_length=20, help_text=_("ご契約時の電話番号"))
 
     def clean_postal_code(self) -> str:
@@ -244,3 +259,32 @@ class LoginForm(AllauthLoginForm):
         self.fields["login"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].label = _("パスワード")
         self.fields["password"].help_text = ""  # the reset link sits under the form instead
+
+
+# allauth's password forms with our labels: the Japanese are allauth's own words (unchanged), the
+# English in sentence case like every other field ("New password", not "New Password").
+NEW_PASSWORD_LABELS = {
+    "password1": _("新しいパスワード"),
+    "password2": _("新しいパスワード (再入力)"),
+}
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["oldpassword"].label = _("現在のパスワード")
+        for name, label in NEW_PASSWORD_LABELS.items():
+            self.fields[name].label = label
+
+
+class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in NEW_PASSWORD_LABELS.items():
+            self.fields[name].label = label
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("メールアドレス")

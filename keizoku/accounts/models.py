@@ -1,5 +1,6 @@
 """People who log in: members (会員) of MyPage and staff of agencies and the insurer."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,11 @@ class User(AbstractUser):
     kind = models.CharField(_("種別"), max_length=8, choices=Kind, default=Kind.MEMBER)
     name = models.CharField(_("氏名"), max_length=50, blank=True)
     kana = models.CharField(_("フリガナ"), max_length=50, blank=True)
+    # The member's language (「English / 日本語」): their pages, and their mails and PDF whoever
+    # sends them (the worker, the reminders). Set at registration, changed by the switch.
+    language = models.CharField(
+        _("表示言語"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -72,6 +78,7 @@ class PendingRegistration(models.Model):
     phone = models.CharField(max_length=16)
     contract_ids = models.JSONField(default=list)
     survey = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)  # of the member
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

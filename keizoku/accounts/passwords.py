@@ -16,6 +16,7 @@ import django
 import jaconv
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 MIN_LENGTH = 6
 MAX_LENGTH = 32
@@ -84,7 +85,9 @@ def password_problems(
     return problems
 
 
-HELP_TEXT = "半角英数字・記号で6文字以上32文字以内。大文字・小文字は区別されます。英数字混在をおすすめします。"
+HELP_TEXT = gettext_noop(
+    "半角英数字・記号で6文字以上32文字以内。大文字・小文字は区別されます。英数字混在をおすすめします。"
+)
 
 
 class KeizokuPasswordValidator:

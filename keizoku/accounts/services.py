@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from keizoku.contracts.models import Contract
 from keizoku.core.audit import audit_record
+from keizoku.core.l10n import supported_language
 from keizoku.notifications.services import mail_queue
 
 from .forms import MAX_POLICIES, POLICY_MISMATCH
@@ -70,6 +71,7 @@ class RegistrationData:
     phone: str
     contract_ids: list[int]
     survey: dict[str, str]
+    language: str = settings.LANGUAGE_CODE  # the language of the registration: mails, account
 
 
 def registration_submit(
@@ -81,12 +83,15 @@ def registration_submit(
     screens (no enumeration). Nothing else is created until the link is used.
     """
     now = now or timezone.now()
+    language = supported_language(data.language)
     with transaction.atomic():
-        if User.objects.filter(email__iexact=data.email).exists():
+        existing = User.objects.filter(email__iexact=data.email).first()
+        if existing is not None:
             mail_queue(
                 key=f"registration-exists:{uuid.uuid4()}",
                 kind="registration_exists",
                 to=data.email,
+                language=existing.language,
                 context={"login_url": f"{settings.BASE_URL}/mypage/login/"},
             )
             audit_record(action="registration.existing_address", request=request)
@@ -103,6 +108,7 @@ def registration_submit(
             phone=data.phone,
             contract_ids=data.contract_ids,
             survey=data.survey,
+            language=language,
             token_hash=token_hash(token),
             created_at=now,
             expires_at=now + REGISTRATION_TTL,
@@ -111,6 +117,7 @@ def registration_submit(
             key=f"registration:{pending.pk}",
             kind="registration",
             to=data.email,
+            language=language,
             context={
                 "name": data.name,
                 "expires_at": pending.expires_at,
@@ -164,6 +171,7 @@ def registration_complete(
                 name=pending.name,
                 kana=pending.kana,
                 password=pending.password_hash,
+                language=pending.language,
             )
             user.save()
             EmailAddress.objects.create(user=user, email=pending.email, verified=True, primary=True)
@@ -182,6 +190,7 @@ def registration_complete(
                 key=f"registration-complete:{pending.pk}",
                 kind="registration_complete",
                 to=user.email,
+                language=user.language,
                 context={
                     "name": user.name,
                     "contracts": contracts,
@@ -235,6 +244,7 @@ def policy_link(
             key=f"policy-linked:{link.pk}",
             kind="policy_linked",
             to=member.email,
+            language=member.language,
             context={
                 "name": member.name,
                 "contract": contract,
@@ -250,3 +260,13 @@ def policy_unlink(*, member: User, link: PolicyLink, request: HttpRequest | None
         contract = link.contract
         link.delete()
         audit_record(action="policy.unlinked", actor=member, obj=contract, request=request)
+
+
+def member_language_set(*, member, language: str) -> bool:
+    """The member's choice of 「English / 日本語」, kept on the account; False for anyone else or
+    an unknown language (Django's set_language ignores those too)."""
+    if language not in dict(settings.LANGUAGES) or not member.is_authenticated:
+        return False
+    if member.kind != User.Kind.MEMBER:
+        return False
+    return bool(User.objects.filter(pk=member.pk).update(language=language))

@@ -11,7 +11,9 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from keizoku.core import ja
@@ -20,12 +22,14 @@ from . import services
 from .forms import (
     MAX_POLICIES,
     POLICY_MISMATCH,
+    SURVEY_SOURCE_CHOICES,
     PolicyLinkForm,
     RegistrationForm,
     RegistrationPasswordForm,
 )
 from .models import PolicyLink
 from .selectors import contract_match, member_link_get, member_policies
+from .terms import TERMS
 
 SESSION_KEY = "registration"
 TOKEN_SESSION_KEY = "registration_token"  # noqa: S105 - a session key name
@@ -34,6 +38,18 @@ LINK_STATE_TEMPLATES = {
     services.LinkState.EXPIRED: ("accounts/register/link_expired.html", 410),
     services.LinkState.INVALID: ("accounts/register/link_invalid.html", 404),
 }
+
+
+# --- language ------------------------------------------------------------------------------------
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """「English / 日本語」: Django's set_language (cookie, back to ``next``), and for a member the
+    choice is kept on the account, for their pages on any browser and for their mails and PDF."""
+    response = i18n.set_language(request)
+    services.member_language_set(member=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -55,7 +71,10 @@ def register_terms(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:register_form")
         error = _("利用規約をご確認のうえ、「同意する」にチェックを入れてください。")
     return render(
-        request, "accounts/register/terms.html", {"error": error}, status=400 if error else 200
+        request,
+        "accounts/register/terms.html",
+        {"error": error, "terms": TERMS},
+        status=400 if error else 200,
     )
 
 
@@ -217,6 +236,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
                 phone=data["phone"],
                 contract_ids=state["contract_ids"],
                 survey=data["survey"],
+                language=get_language(),
             ),
             request=request,
         )
@@ -231,6 +251,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
             "birth_date": date.fromisoformat(data["birth_date"]),
             "postal_code": ja.format_postal_code(data["postal_code"]),
             "phone": ja.format_phone(data["phone"]),
+            "survey_source": dict(SURVEY_SOURCE_CHOICES).get(data["survey"]["source"]) or "",
         },
     )
 

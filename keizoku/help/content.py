@@ -11,21 +11,37 @@ from functools import cache
 from pathlib import Path
 
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
+
+from keizoku.core.l10n import is_japanese
 
 CONTENT = Path(__file__).parent / "content"
 SCREENS = Path(__file__).parent / "static" / "help" / "screens"
+# The same screens in English mode (``manage.py help_screenshots --language en``).
+SCREENS_EN = SCREENS / "en"
 
+# In Japanese (the chat indexes these words); shown in the customer's language (category_label).
 CATEGORIES = {
-    "registration": "会員登録",
-    "login": "ログイン・パスワード",
-    "linking": "証券の登録",
-    "window": "手続きの期間",
-    "plans": "補償プランと保険料",
-    "grades": "等級と事故",
-    "payment": "お支払い",
-    "documents": "証券・書類",
-    "contact": "お問い合わせ",
+    "registration": gettext_noop("会員登録"),
+    "login": gettext_noop("ログイン・パスワード"),
+    "linking": gettext_noop("証券の登録"),
+    "window": gettext_noop("手続きの期間"),
+    "plans": gettext_noop("補償プランと保険料"),
+    "grades": gettext_noop("等級と事故"),
+    "payment": gettext_noop("お支払い"),
+    "documents": gettext_noop("証券・書類"),
+    "contact": gettext_noop("お問い合わせ"),
 }
+
+
+def category_label(key: str) -> str:
+    """A category in the customer's language."""
+    return gettext(CATEGORIES[key])
+
+
+def _shown(japanese: str, english: str) -> str:
+    """The text of the page's language: Japanese, or its English version in English mode."""
+    return japanese if is_japanese() or not english else english
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,27 +63,62 @@ class FaqEntry:
 
     @property
     def category_label(self) -> str:
-        return CATEGORIES[self.category]
+        return category_label(self.category)
+
+    @property
+    def shown_question(self) -> str:
+        """The question in the page's language (the help site, the chat's citations)."""
+        return _shown(self.question, self.question_en)
+
+    @property
+    def shown_answer(self) -> str:
+        return _shown(self.answer, self.answer_en)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Step:
-    """One step of a help page: the guide's label, what to do, and our own screen."""
+    """One step of a help page: the guide's label, what to do, and our own screen; each text
+    also in English (``*_en``, required), with the English screen under screens/en/."""
 
     label: str  # e.g. 「手順 1」, shown before the heading
     heading: str
     text: str
     image: str = ""  # file name under static/help/screens/ (made by `manage.py help_screenshots`)
     alt: str = ""
+    label_en: str = ""
+    heading_en: str = ""
+    text_en: str = ""
+    alt_en: str = ""
+
+    @property
+    def shown_label(self) -> str:
+        return _shown(self.label, self.label_en)
+
+    @property
+    def shown_heading(self) -> str:
+        return _shown(self.heading, self.heading_en)
+
+    @property
+    def shown_text(self) -> str:
+        return _shown(self.text, self.text_en)
+
+    @property
+    def shown_alt(self) -> str:
+        return _shown(self.alt, self.alt_en)
 
     @property
     def image_path(self) -> str:
-        return f"help/screens/{self.image}" if self.image else ""
+        """The screen in the page's language (the Japanese one in Japanese mode)."""
+        if not self.image:
+            return ""
+        return f"help/screens/{self.image}" if is_japanese() else f"help/screens/en/{self.image}"
 
     @property
     def image_size(self) -> tuple[int, int] | None:
         """(width, height) from the PNG header, so the page reserves the picture's space."""
-        return _png_size(SCREENS / self.image) if self.image else None
+        if not self.image:
+            return None
+        return _png_size((SCREENS if is_japanese() else SCREENS_EN) / self.image)
 
 
 @cache
@@ -81,12 +132,22 @@ def _png_size(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HelpPage:
     slug: str
     title: str
     summary: str
     steps: tuple[Step, ...]
+    title_en: str = ""
+    summary_en: str = ""
+
+    @property
+    def shown_title(self) -> str:
+        return _shown(self.title, self.title_en)
+
+    @property
+    def shown_summary(self) -> str:
+        return _shown(self.summary, self.summary_en)
 
     @property
     def url(self) -> str:
@@ -110,8 +171,20 @@ def help_pages() -> tuple[HelpPage, ...]:
         for step in steps:
             if step.image and not step.alt:
                 raise ContentError(f"pages.toml: {item['slug']}: {step.image} has no alt text")
+            english = (step.label_en, step.heading_en, step.text_en)
+            if not all(text.strip() for text in english) or (step.image and not step.alt_en):
+                raise ContentError(f"pages.toml: {item['slug']}: a step without its English")
+        if not item.get("title_en", "").strip() or not item.get("summary_en", "").strip():
+            raise ContentError(f"pages.toml: {item['slug']}: no English title_en or summary_en")
         pages.append(
-            HelpPage(slug=item["slug"], title=item["title"], summary=item["summary"], steps=steps)
+            HelpPage(
+                slug=item["slug"],
+                title=item["title"],
+                summary=item["summary"],
+                title_en=item["title_en"],
+                summary_en=item["summary_en"],
+                steps=steps,
+            )
         )
     slugs = [page.slug for page in pages]
     if "faq" in slugs:
@@ -160,11 +233,11 @@ def faq_entries() -> tuple[FaqEntry, ...]:
 
 
 def faq_by_category() -> list[tuple[str, str, list[FaqEntry]]]:
-    """(category key, label, entries) in the order of CATEGORIES, for the FAQ page."""
+    """(category key, label in the page's language, entries) in the order of CATEGORIES."""
     entries = faq_entries()
     return [
-        (key, label, [entry for entry in entries if entry.category == key])
-        for key, label in CATEGORIES.items()
+        (key, category_label(key), [entry for entry in entries if entry.category == key])
+        for key in CATEGORIES
     ]
 
 

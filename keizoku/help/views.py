@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .content import faq_by_category, faq_entries, help_page, help_pages
@@ -39,7 +40,7 @@ def page(request: HttpRequest, slug: str) -> HttpResponse:
             "entries": [entry for entry in faq_entries() if entry.page == slug],
             "previous": previous,
             "following": following,
-            "crumb": help.title,
+            "crumb": help.shown_title,
             "current": help.slug,
         },
     )
@@ -53,7 +54,7 @@ def faq(request: HttpRequest) -> HttpResponse:
         {
             "pages": help_pages(),
             "categories": faq_by_category(),
-            "crumb": "よくあるご質問",
+            "crumb": _("よくあるご質問"),
             "current": "faq",
         },
     )

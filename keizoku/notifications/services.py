@@ -10,7 +10,7 @@ from django.db.models import Count, F, Min, Q
 from django.tasks import TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import OutboundMail
 
@@ -34,11 +34,13 @@ def mail_queue(
     context: dict | None = None,
     subject: str = "",
     body: str = "",
+    language: str | None = None,
     now: datetime | None = None,
     enqueue: bool = True,
 ) -> OutboundMail:
     """Queue a mail for ``to``: the template ``notifications/mail/<kind>.txt`` (first line: the
-    subject) rendered with ``context``, or the ``subject`` and ``body`` given already rendered.
+    subject) rendered with ``context`` in ``language`` (the recipient's: a member's
+    ``User.language``; Japanese when None), or the ``subject`` and ``body`` given already rendered.
 
     Call it inside the transaction of the change that causes the mail: both commit or neither.
     Queuing an existing ``key`` again returns the first mail and sends nothing more. Bulk
@@ -46,9 +48,13 @@ def mail_queue(
     """
     now = now or timezone.now()
     if not body:
-        rendered = render_to_string(
-            f"notifications/mail/{kind}.txt", {**(context or {}), "BASE_URL": settings.BASE_URL}
-        )
+        # Rendered now, in the recipient's language, whoever queues it (a request in another
+        # language, the worker, the reminders): the outbox keeps the text that is sent.
+        with translation.override(language or settings.LANGUAGE_CODE):
+            rendered = render_to_string(
+                f"notifications/mail/{kind}.txt",
+                {**(context or {}), "BASE_URL": settings.BASE_URL},
+            )
         subject, _, body = rendered.lstrip().partition("\n")
     with transaction.atomic():
         mail, created = OutboundMail.objects.get_or_create(

@@ -18,8 +18,27 @@ RECOMMENDED_MIN_PERSONAL_INJURY = "50000000"
 RECOMMENDED_DEDUCTIBLE = "5-10"
 
 
+# Why a custom combination is refused, by code (the wizard shows them in the customer's language).
+ERRORS = {
+    "personal_injury": "人身傷害の保険金額を選択してください。",
+    "property_damage": "対物賠償の限度額を選択してください。",
+    "vehicle_cover": "車両保険の種類を選択してください。",
+    "deductible_without_cover": "車両保険を付けない場合、免責金額は選択できません。",
+    "deductible_missing": "車両保険を付ける場合は、免責金額を選択してください。",
+    "vehicle_cover_added": (
+        "前年のご契約に車両保険がないため、車両保険の追加は代理店でのお手続きになります。"
+    ),
+    "rider": "選択できない特約が含まれています。",
+}
+
+
 class PlanError(ValueError):
-    """A coverage combination that cannot be chosen; ``str(error)`` is the Japanese reason."""
+    """A coverage combination that cannot be chosen: ``code`` says why (a key of ``ERRORS``),
+    ``str(error)`` is the Japanese reason."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(ERRORS[code])
+        self.code = code
 
 
 def _offered_property_damage(value: str) -> str:
@@ -81,21 +100,19 @@ def custom_plan(data: dict[str, Any], *, vehicle_value: int) -> Coverages:
     deductible = str(data.get("deductible") or "")
     riders = data.get("riders") or []
     if personal_injury not in PERSONAL_INJURY:
-        raise PlanError("人身傷害の保険金額を選択してください。")
+        raise PlanError("personal_injury")
     if property_damage not in PROPERTY_DAMAGE:
-        raise PlanError("対物賠償の限度額を選択してください。")
+        raise PlanError("property_damage")
     if vehicle_cover not in VEHICLE_COVERS:
-        raise PlanError("車両保険の種類を選択してください。")
+        raise PlanError("vehicle_cover")
     if vehicle_cover == "none" and deductible:
-        raise PlanError("車両保険を付けない場合、免責金額は選択できません。")
+        raise PlanError("deductible_without_cover")
     if vehicle_cover != "none" and deductible not in DEDUCTIBLES:
-        raise PlanError("車両保険を付ける場合は、免責金額を選択してください。")
+        raise PlanError("deductible_missing")
     if vehicle_cover != "none" and vehicle_value <= 0:
-        raise PlanError(
-            "前年のご契約に車両保険がないため、車両保険の追加は代理店でのお手続きになります。"
-        )
+        raise PlanError("vehicle_cover_added")
     if isinstance(riders, str) or any(rider not in RIDERS for rider in riders):
-        raise PlanError("選択できない特約が含まれています。")
+        raise PlanError("rider")
     return Coverages(
         personal_injury=personal_injury,
         property_damage=property_damage,

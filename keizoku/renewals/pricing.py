@@ -14,8 +14,11 @@ from keizoku.rating import eligibility, engine, explain, grades, plans
 from keizoku.rating.engine import Coverages, RatingInput
 from keizoku.rating.tables import tables_for
 
+from . import labels
 from .models import Application
 
+# The labels kept in a stored quote (for the agency and the exports): Japanese, the reference.
+# What the customer reads comes from ``labels``, in their language.
 PAYMENT_LABELS = {
     "payroll": "給与天引き（12回払）",
     "transfer": "口座振替（年払）",
@@ -234,8 +237,8 @@ def plan_quotes(
     plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
-    ``plans_shown``); a refused custom combination gives its Japanese reason (a str) instead of a
-    quote."""
+    ``plans_shown``); a refused custom combination gives its reason (a str, in the customer's
+    language) instead of a quote."""
     contract = application.contract
     common = {
         "conditions": _conditions(application),
@@ -252,7 +255,7 @@ def plan_quotes(
     try:
         custom_coverages = plans.custom_plan(custom, vehicle_value=contract.vehicle_value)
     except plans.PlanError as error:
-        quotes["custom"] = str(error)
+        quotes["custom"] = labels.plan_error(error.code)
     else:
         quotes["custom"] = _quote_dict(
             contract, plan="custom", coverages=custom_coverages, **common

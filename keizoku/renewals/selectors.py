@@ -11,6 +11,7 @@ from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import AgeCondition, Contract, DriverScope, VehicleUsage
 
 from .forms import DECLARATIONS
+from .labels import quote_shown
 from .models import Application
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def renewed_period_end(period_start: date) -> date:
 
 
 def application_summary(application: Application) -> dict[str, Any]:
-    """What the final confirmation (step 20), the completion page and the PDF all show."""
+    """What the final confirmation (step 20), the completion page and the PDF all show (the quote
+    with its labels in the customer's language)."""
     contract = application.contract
     answers = application.answers
     conditions = answers.get("conditions") or {}
@@ -88,6 +90,7 @@ def application_summary(application: Application) -> dict[str, Any]:
     return {
         "application": application,
         "labels": labels,
+        "quote": quote_shown(application.quote, vehicle_value=contract.vehicle_value),
         "new_period_end": renewed_period_end(application.period_start),
         "declarations": [
             (question, declared.get(code)) for code, question, _refers in DECLARATIONS

@@ -227,12 +227,13 @@ def application_submit(
             key=f"application-submitted:{locked.pk}",
             kind="application_submitted",
             to=member.email,
+            language=member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,
                 "name": member.name,
                 "referred": referred,
-                "premium": f"{locked.annual_premium:,}円",
+                "premium": locked.annual_premium,
                 "mypage_url": f"{settings.BASE_URL}/mypage/",
             },
         )
@@ -333,11 +334,12 @@ def application_accept(
             key=f"application-accepted:{locked.pk}",
             kind="application_accepted",
             to=locked.member.email,
+            language=locked.member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,
                 "name": locked.member.name,
-                "premium": f"{premium:,}円",
+                "premium": premium,
                 "mypage_url": f"{settings.BASE_URL}/mypage/",
             },
         )
@@ -385,6 +387,7 @@ def application_refer_back(
             key=f"application-referred:{locked.pk}:{locked.version}",
             kind="application_referred",
             to=locked.member.email,
+            language=locked.member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from keizoku.contracts.windows import contract_window
 
-from . import pricing, selectors, services, steps
+from . import labels, legal, pricing, selectors, services, steps
 from .forms import (
     DECLARATIONS,
     ConditionsForm,
@@ -108,6 +108,10 @@ def step(request: HttpRequest, contract_id: int, slug: str) -> HttpResponse:
     return handler(request, application)
 
 
+# The steps whose text is binding in Japanese (shown with its English reading aid).
+LEGAL = {"consent": legal.CONSENT, "disclosure": legal.DISCLOSURE}
+
+
 def _render_step(request, application, slug, context, *, status=200) -> HttpResponse:
     step_info = steps.BY_SLUG[slug]
     previous = steps.previous_step(slug)
@@ -122,6 +126,7 @@ def _render_step(request, application, slug, context, *, status=200) -> HttpResp
             "previous_url": _step_url(application, previous.slug)
             if previous
             else reverse("accounts:renewals"),
+            "legal": LEGAL.get(slug),
             **context,
         },
         status=status,
@@ -168,7 +173,8 @@ def _notes(request, application):
             return _next(application)
     elif request.method == "POST":
         return _save(request, application, "notes", {"eligible": True})
-    return _render_step(request, application, "notes", {"reasons": reasons})
+    shown = [{**reason, "text": labels.reason_text(reason)} for reason in reasons]
+    return _render_step(request, application, "notes", {"reasons": shown})
 
 
 def _current(request, application):
@@ -199,12 +205,7 @@ def _conditions(request, application):
         if not answers["same_vehicle"]:
             services.application_refer_ineligible(
                 application=application,
-                reasons=[
-                    {
-                        "code": "vehicle_change",
-                        "text": _("お車の入れ替えは代理店でのお手続きになります。"),
-                    }
-                ],
+                reasons=[labels.stored_reason("vehicle_change")],
                 request=request,
             )
             return _next(application)
@@ -245,6 +246,11 @@ def _plan(request, application):
     custom_error = ""
     if isinstance(quotes["custom"], str):
         custom_error, quotes["custom"] = quotes["custom"], None
+    vehicle_value = application.contract.vehicle_value
+    quotes = {
+        code: labels.quote_shown(quote, vehicle_value=vehicle_value)
+        for code, quote in quotes.items()
+    }
     if htmx and request.method == "POST":
         # The live re-pricing of the custom plan: only its premium fragment.
         return render(
@@ -258,9 +264,9 @@ def _plan(request, application):
         else:
             answers = {"plan": "custom", "coverages": custom_coverages, "custom": custom_coverages}
             return _save(request, application, "plan", answers)
-    labels = dict(choice_form.fields["plan"].choices)
+    plan_labels = dict(choice_form.fields["plan"].choices)
     plans = [
-        {"code": code, "label": labels[code], "quote": quotes.get(code)}
+        {"code": code, "label": plan_labels[code], "quote": quotes.get(code)}
         for code in ("same", "recommended", "custom")
     ]
     return _render_step(
@@ -286,7 +292,8 @@ def _premium(request, application):
         return _save(request, application, "premium", {"seen": True}, quote=quote)
     projection = quote["projection"]
     rows = list(zip(projection["with_accidents"], projection["without_accidents"], strict=True))
-    return _render_step(request, application, "premium", {"quote": quote, "projection_rows": rows})
+    shown = labels.quote_shown(quote, vehicle_value=application.contract.vehicle_value)
+    return _render_step(request, application, "premium", {"quote": shown, "projection_rows": rows})
 
 
 def _delivery(request, application):
@@ -315,8 +322,8 @@ def _declarations(request, application):
         answers = form.cleaned_data
         response = _save(request, application, "declarations", answers)
         referring = [
-            {"code": code, "text": str(question)}
-            for code, question, refers in DECLARATIONS
+            labels.stored_reason(code)
+            for code, _question, refers in DECLARATIONS
             if refers and answers[code] == "yes"
         ]
         services.application_set_referral(application=application, reasons=referring)
@@ -401,7 +408,11 @@ def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
     return render(
         request,
         "renewals/referred.html",
-        {"application": application, "contract": application.contract},
+        {
+            "application": application,
+            "contract": application.contract,
+            "reasons": [labels.reason_text(reason) for reason in application.referral_reasons],
+        },
     )
 
 

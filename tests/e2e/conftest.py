@@ -33,11 +33,14 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def open_page(browser: Browser, base_url: str, **options) -> tuple[Page, list[str]]:
-    """A page in a new context (a new browser profile) in Japanese and JST, with the console
-    errors it logs collected in the list returned beside it. ``options`` go to new_context."""
+def open_page(
+    browser: Browser, base_url: str, *, locale: str = "ja-JP", **options
+) -> tuple[Page, list[str]]:
+    """A page in a new context (a new browser profile) in Japanese (or ``locale``) and JST, with
+    the console errors it logs collected in the list returned beside it. ``options`` go to
+    new_context."""
     context = browser.new_context(
-        base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo", **options
+        base_url=base_url, locale=locale, timezone_id="Asia/Tokyo", **options
     )
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -1,14 +1,43 @@
-"""Template filters shared by every app: yen amounts and JST dates as a Japanese customer reads them."""
+"""Template filters shared by every app: yen amounts and dates in the customer's language."""
 
 from django import template
-from django.utils.translation import gettext as _
+from django.utils.html import format_html
+
+from keizoku.core import l10n
 
 register = template.Library()
 
 
 @register.filter
 def yen(amount) -> str:
-    """71720 → 「71,720円」 (integers only: money is never a float here)."""
-    if amount is None or amount == "":
+    """71720 → 「71,720円」 / "¥71,720" (integers only: money is never a float here)."""
+    return l10n.yen(amount)
+
+
+@register.filter
+def yen_large(amount) -> str:
+    """30000000 → 「3,000万円」 / "¥30,000,000"."""
+    return l10n.yen_large(int(amount))
+
+
+@register.filter
+def deadline(moment) -> str:
+    """2026年12月25日（金）15時59分 / Friday, December 25, 2026, 15:59 (JST)."""
+    return l10n.deadline(moment)
+
+
+@register.filter
+def tel_link(phone) -> str:
+    """A phone number as a link that dials it."""
+    if not phone:
         return ""
-    return _("%(amount)s円") % {"amount": f"{int(amount):,}"}
+    return format_html('<a href="tel:{}">{}</a>', phone, phone)
+
+
+@register.filter
+def ja(value) -> str:
+    """Japanese data in an English page (a name, an address, a car, an agency's hours): marked
+    ``lang="ja"`` so that screen readers read it in Japanese. Unchanged on a Japanese page."""
+    if value in (None, "") or l10n.is_japanese():
+        return value
+    return format_html('<span lang="ja">{}</span>', value)

@@ -10,6 +10,7 @@ from keizoku.help import content
 from keizoku.help.content import (
     CATEGORIES,
     SCREENS,
+    SCREENS_EN,
     ContentError,
     eval_questions,
     faq_entries,
@@ -102,6 +103,25 @@ def test_every_screenshot_the_pages_name_exists_has_alt_text_and_is_small():
         assert step.alt and "画面" in step.alt, step.image
     # No stale picture left behind that no page shows.
     assert {p.name for p in SCREENS.glob("*.png")} == {step.image for step in named}
+
+
+def test_every_screenshot_has_its_english_screen_and_english_alt_text():
+    named = [step for page in help_pages() for step in page.steps if step.image]
+    for step in named:
+        path = SCREENS_EN / step.image
+        assert path.is_file(), f"{step.image}: run `manage.py help_screenshots --language en`"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(path.read_bytes()[16:20], "big") <= 800, step.image
+        assert path.stat().st_size < 200_000, step.image
+        assert step.alt_en and "screen" in step.alt_en, step.image
+    assert {p.name for p in SCREENS_EN.glob("*.png")} == {step.image for step in named}
+
+
+def test_every_help_page_and_step_has_its_english():
+    for page in help_pages():
+        assert page.title_en and page.summary_en, page.slug
+        for step in page.steps:
+            assert step.label_en and step.heading_en and step.text_en, (page.slug, step.label)
 
 
 @pytest.fixture

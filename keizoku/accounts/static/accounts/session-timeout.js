@@ -26,7 +26,9 @@
     var seconds = Math.max(0, Math.round((end() - Date.now()) / 1000));
     var minutes = Math.floor(seconds / 60);
     var rest = seconds % 60;
-    return (minutes ? minutes + "分" : "") + (rest || !minutes ? rest + "秒" : "");
+    // The words come from the template (translated there): 1分30秒 / 1 min 30 s.
+    var pattern = !minutes ? data.timeSeconds : rest ? data.timeMinutesSeconds : data.timeMinutes;
+    return pattern.replace("{m}", minutes).replace("{s}", rest);
   }
 
   function render() {

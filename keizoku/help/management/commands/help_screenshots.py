@@ -5,7 +5,9 @@ pictures never go stale, they are not drawn by hand: this command starts the rea
 (``runserver``, DEBUG on) against a throwaway SQLite database filled by ``seed_demo``, then walks
 the customer journey in Chromium (Playwright, Debian's /usr/bin/chromium) exactly as a customer
 would — agency site, MyPage registration with the 本登録 mail, MyPage, the Clickar wizard up to
-「お申込み完了」 — and saves one PNG per screen into keizoku/help/static/help/screens/.
+「お申込み完了」 — and saves one PNG per screen into keizoku/help/static/help/screens/. With
+``--language en`` the browser prefers English and the pictures go to screens/en/ (the English
+help pages show those); the walk finds each button by its label in that language (the catalogue).
 
 Nothing touches the developer's own database or mailbox: the server, the migrations, the demo
 data and the mail worker all run as child processes with their own DATABASE_URL. Re-run the
@@ -30,9 +32,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from keizoku.core.chromium import CHROMIUM, CHROMIUM_ARGS
-from keizoku.help.content import SCREENS, help_pages
+from keizoku.help.content import SCREENS, SCREENS_EN, help_pages
 
 # Floating parts (the AI chat button, the session dialog) would cover the page in a picture.
 HIDE_FLOATING = """() => {
@@ -78,12 +83,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", type=Path, default=SCREENS, help="PNG の保存先")
+        parser.add_argument("--output", type=Path, help="PNG の保存先")
         parser.add_argument("--width", type=int, default=375, help="画面の幅（px）")
+        parser.add_argument(
+            "--language", choices=[code for code, _name in settings.LANGUAGES], default="ja"
+        )
 
-    def handle(self, *args, output: Path, width: int, **options):
+    def handle(self, *args, output: Path | None, width: int, language: str, **options):
         if not Path(CHROMIUM).exists():
             raise CommandError(f"{CHROMIUM} がありません（CHROMIUM で指定できます）。")
+        output = output or (SCREENS if language == "ja" else SCREENS_EN)
         output.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="keizoku-help-") as tmp:
             port = _free_port()
@@ -120,6 +129,7 @@ class Command(BaseCommand):
                     base=base,
                     output=output,
                     width=width,
+                    language=language,
                     deliver_mails=lambda: self._manage(
                         env,
                         "db_worker",
@@ -166,8 +176,10 @@ class Command(BaseCommand):
 class _Walk:
     """The customer journey in Chromium, one picture per screen the help pages show."""
 
-    def __init__(self, *, base, output, width, deliver_mails, database):
+    def __init__(self, *, base, output, width, language, deliver_mails, database):
         self.base = base
+        self.language = language
+        self.locale = "ja-JP" if language == "ja" else "en-US"
         self.output = output
         self.width = width
         self.deliver_mails = deliver_mails
@@ -179,15 +191,15 @@ class _Walk:
         from playwright.sync_api import expect, sync_playwright
 
         self.expect = expect
-        with sync_playwright() as playwright:
+        with translation.override(self.language), sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=[*CHROMIUM_ARGS, "--lang=ja-JP"],  # date inputs as YYYY/MM/DD
+                args=[*CHROMIUM_ARGS, f"--lang={self.locale}"],  # the browser's own widgets
             )
             try:
                 context = browser.new_context(
                     base_url=self.base,
-                    locale="ja-JP",
+                    locale=self.locale,
                     timezone_id="Asia/Tokyo",
                     viewport={"width": self.width, "height": 800},
                     device_scale_factor=1,
@@ -233,54 +245,54 @@ class _Walk:
     def _entry(self, page) -> None:
         page.goto("/agency/DEMO/")
         self.shot(page, "agency-home.png")
-        page.get_by_role("navigation").get_by_role("link", name="自動車保険").click()
+        page.get_by_role("navigation").get_by_role("link", name=_("自動車保険")).click()
         self.shot(page, "agency-auto.png")
-        page.get_by_role("link", name="インターネットで継続手続き（Clickar）").click()
+        page.get_by_role("link", name=_("インターネットで継続手続き（Clickar）")).click()
         self.shot(page, "agency-clickar.png")
-        page.get_by_role("link", name="マイページへ").click()
-        self.heading(page, "マイページ会員登録もしくはログイン")
+        page.get_by_role("link", name=_("マイページへ")).click()
+        self.heading(page, _("マイページ会員登録もしくはログイン"))
         self.shot(page, "login.png")
 
     def _register(self, page, browser) -> None:
         data = _demo_contract(REGISTER_AS)
-        page.get_by_role("link", name="マイページ会員登録 パスワード取得").click()
-        self.heading(page, "マイページの会員登録")
+        page.get_by_role("link", name=_("マイページ会員登録 パスワード取得")).click()
+        self.heading(page, _("マイページの会員登録"))
         self.shot(page, "register-start.png")
-        page.get_by_role("link", name="新規登録").click()
-        page.get_by_label("同意する").check()
+        page.get_by_role("link", name=_("新規登録")).click()
+        page.get_by_label(_("同意する")).check()
         self.shot(page, "register-terms.png")
-        page.get_by_role("button", name="次へ").click()
-        self.heading(page, "必要事項入力")
-        page.get_by_label("メールアドレス", exact=True).fill(EMAIL)
-        page.get_by_label("メールアドレス（確認用）").fill(EMAIL)
-        page.get_by_label("パスワード", exact=True).fill(self.password)
-        page.get_by_label("パスワード（確認用）").fill(self.password)
-        page.get_by_label("氏名").fill(data["name"])
-        page.get_by_label("フリガナ").fill(data["kana"])
-        page.get_by_label("生年月日").fill(data["birth"])
-        page.get_by_label("郵便番号").fill(data["postal"])
-        page.get_by_role("button", name="住所を検索").click()
-        address = page.get_by_label("住所", exact=True)
+        page.get_by_role("button", name=_("次へ")).click()
+        self.heading(page, _("必要事項入力"))
+        page.get_by_label(_("メールアドレス"), exact=True).fill(EMAIL)
+        page.get_by_label(_("メールアドレス（確認用）")).fill(EMAIL)
+        page.get_by_label(_("パスワード"), exact=True).fill(self.password)
+        page.get_by_label(_("パスワード（確認用）")).fill(self.password)
+        page.get_by_label(pgettext("entered in Japanese", "氏名")).fill(data["name"])
+        page.get_by_label(pgettext("entered in Japanese", "フリガナ")).fill(data["kana"])
+        page.get_by_label(_("生年月日")).fill(data["birth"])
+        page.get_by_label(_("郵便番号")).fill(data["postal"])
+        page.get_by_role("button", name=_("住所を検索")).click()
+        address = page.get_by_label(pgettext("entered in Japanese", "住所"), exact=True)
         self.expect(address).not_to_have_value("")
         address.fill(data["address"])
-        page.get_by_label("電話番号").fill(data["phone"])
-        page.get_by_label("旧証券番号1").fill(data["policy"])
+        page.get_by_label(_("電話番号")).fill(data["phone"])
+        page.get_by_label(_("旧証券番号%(n)d") % {"n": 1}).fill(data["policy"])
         self.shot(page, "register-form.png")
-        page.get_by_role("button", name="次へ").click()
-        self.heading(page, "登録内容確認")
+        page.get_by_role("button", name=_("次へ")).click()
+        self.heading(page, _("登録内容確認"))
         self.shot(page, "register-confirm.png")
-        page.get_by_role("button", name="確定").click()
-        self.heading(page, "仮登録受付")
+        page.get_by_role("button", name=_("確定")).click()
+        self.heading(page, _("仮登録受付"))
         self.shot(page, "register-accepted.png")
 
         self.deliver_mails()
         link = self._registration_link()
         page.goto(link)
-        self.heading(page, "パスワード設定")
+        self.heading(page, _("パスワード設定"))
         self.shot(page, "register-password.png")
-        page.get_by_label("パスワード").fill(self.password)
-        page.get_by_role("button", name="登録").click()
-        self.heading(page, "マイページ会員登録が完了しました")
+        page.get_by_label(_("パスワード")).fill(self.password)
+        page.get_by_role("button", name=_("登録")).click()
+        self.heading(page, _("マイページ会員登録が完了しました"))
         self.shot(page, "register-done.png")
 
     def _registration_link(self) -> str:
@@ -296,77 +308,77 @@ class _Walk:
         raise CommandError("本登録のメールが見つかりません。")
 
     def _mypage(self, page) -> None:
-        page.get_by_role("link", name="マイページトップへ").click()
-        self.heading(page, "マイページトップ")
+        page.get_by_role("link", name=_("マイページトップへ")).click()
+        self.heading(page, _("マイページトップ"))
         self.shot(page, "mypage-top.png")
         page.goto(reverse("accounts:policy_link"))
         self.shot(page, "policy-link.png")
         page.goto(reverse("accounts:top"))
-        page.get_by_role("link", name="自動車保険更改手続き").click()
-        self.heading(page, "更改手続き可能契約一覧")
+        page.get_by_role("link", name=_("自動車保険更改手続き")).click()
+        self.heading(page, _("更改手続き可能契約一覧"))
         self.shot(page, "renewals.png")
 
     def _renewal(self, page) -> None:
-        page.get_by_role("link", name="契約の更改").first.click()
-        next_button = page.get_by_role("button", name="次へ")
+        page.get_by_role("link", name=_("契約の更改")).first.click()
+        next_button = page.get_by_role("button", name=_("次へ"), exact=True)
 
-        self.heading(page, "個人情報の取扱いについて")
-        page.get_by_label("同意する").check()
+        self.heading(page, _("個人情報の取扱いについて"))
+        page.get_by_label(_("同意する")).check()
         self.shot(page, "step-consent.png")
         next_button.click()
-        self.heading(page, "ご利用にあたっての注意事項")
+        self.heading(page, _("ご利用にあたっての注意事項"))
         self.shot(page, "step-notes.png")
         next_button.click()
-        self.heading(page, "重要事項説明書の確認")
-        page.get_by_label("確認しました").check()
+        self.heading(page, _("重要事項説明書の確認"))
+        page.get_by_label(_("確認しました")).check()
         self.shot(page, "step-disclosure.png")
         next_button.click()
-        self.heading(page, "現在のご契約内容")
+        self.heading(page, _("現在のご契約内容"))
         self.shot(page, "step-current.png")
         next_button.click()
-        self.heading(page, "ご契約条件の確認")
-        page.get_by_label("はい（同じお車）").check()
+        self.heading(page, _("ご契約条件の確認"))
+        page.get_by_label(_("はい（同じお車）")).check()
         self.shot(page, "step-conditions.png")
         next_button.click()
-        self.heading(page, "補償内容の選択")
-        page.get_by_role("radio", name="おすすめプラン").check()
+        self.heading(page, _("補償内容の選択"))
+        page.get_by_role("radio", name=_("おすすめプラン")).check()
         self.shot(page, "step-plan.png")
         next_button.click()
-        self.heading(page, "保険料の確認")
+        self.heading(page, _("保険料の確認"))
         self.shot(page, "step-premium.png")
         next_button.click()
-        self.heading(page, "告知事項の確認")
+        self.heading(page, _("告知事項の確認"))
         for group in page.get_by_role("group").all():
-            group.get_by_label("いいえ").check()
+            group.get_by_label(_("いいえ"), exact=True).check()
         self.shot(page, "step-declarations.png")
         next_button.click()
-        self.heading(page, "お支払方法")
-        page.get_by_label("上記のお支払方法で申し込みます").check()
+        self.heading(page, _("お支払方法"))
+        page.get_by_label(_("上記のお支払方法で申し込みます")).check()
         self.shot(page, "step-payment.png")
         next_button.click()
-        self.heading(page, "証券・約款の受け取り方法")
-        page.get_by_label("Web証券・Web約款（ペーパーレス割引あり）").check()
+        self.heading(page, _("証券・約款の受け取り方法"))
+        page.get_by_label(_("Web証券・Web約款（ペーパーレス割引あり）")).check()
         self.shot(page, "step-delivery.png")
         next_button.click()
-        self.heading(page, "お申込内容の最終確認")
-        page.get_by_label("申込内容が意向に沿っていることを確認しました").check()
+        self.heading(page, _("お申込内容の最終確認"))
+        page.get_by_label(_("申込内容が意向に沿っていることを確認しました")).check()
         self.shot(page, "step-confirm.png")
-        page.get_by_role("button", name="申し込む").click()
+        page.get_by_role("button", name=_("申し込む")).click()
         page.wait_for_load_state("networkidle")
-        if page.get_by_role("heading", level=1).inner_text() != "お申込み完了":
+        if page.get_by_role("heading", level=1).inner_text() != _("お申込み完了"):
             # Re-authentication before 【申し込む】 (SECURITY.md): the password, then on.
-            page.get_by_label("パスワード").fill(self.password)
-            page.get_by_role("button").filter(has_text=re.compile("確認|再認証|送信")).first.click()
-            if page.get_by_role("button", name="申し込む").count():
-                page.get_by_label("申込内容が意向に沿っていることを確認しました").check()
-                page.get_by_role("button", name="申し込む").click()
-        self.heading(page, "お申込み完了")
+            page.get_by_label(_("パスワード"), exact=True).fill(self.password)
+            page.get_by_role("button", name=_("確認する")).click()
+            if page.get_by_role("button", name=_("申し込む")).count():
+                page.get_by_label(_("申込内容が意向に沿っていることを確認しました")).check()
+                page.get_by_role("button", name=_("申し込む")).click()
+        self.heading(page, _("お申込み完了"))
         self.shot(page, "complete.png")
 
     def _password_reset(self, browser) -> None:
         context = browser.new_context(
             base_url=self.base,
-            locale="ja-JP",
+            locale=self.locale,
             viewport={"width": self.width, "height": 800},
             device_scale_factor=1,
         )

@@ -1,0 +1,165 @@
+"""What the customer reads for what the rating engine names by code, in the customer's language.
+
+The engine (``keizoku.rating``, pure Python) labels its quotes and reasons in Japanese, and the
+quote stored with an application keeps those labels for the agency and the exports. The pages,
+the mails and the PDF rebuild the words from the codes here, through gettext. The msgids are the
+engine's own Japanese words, so a Japanese page shows exactly what the engine wrote
+(``tests/test_labels.py`` holds the two together).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from keizoku.contracts.models import Deductible
+from keizoku.core import l10n
+from keizoku.rating.eligibility import RETIREE_AGE_LIMIT
+
+from .forms import DECLARATIONS
+
+PLAN_LABELS = {
+    "same": gettext_lazy("前年同等プラン"),
+    "recommended": gettext_lazy("おすすめプラン"),
+    "custom": gettext_lazy("カスタマイズ"),
+}
+LINE_LABELS = {
+    "BI": gettext_lazy("対人賠償"),
+    "PD": gettext_lazy("対物賠償"),
+    "PI": gettext_lazy("人身傷害"),
+    "VH": gettext_lazy("車両保険"),
+    "LEGAL": gettext_lazy("弁護士費用特約"),
+    "LIABILITY": gettext_lazy("個人賠償責任特約"),
+    "FAMILY_BIKE": gettext_lazy("ファミリーバイク特約"),
+    "ROAD": gettext_lazy("ロードアシスタンス特約"),
+    "PAPERLESS": gettext_lazy("Web証券割引"),
+}
+VEHICLE_COVER_LABELS = {"general": gettext_lazy("一般"), "economy": gettext_lazy("エコノミー")}
+CAUSE_LABELS = {
+    "grade": gettext_lazy("等級の変更"),
+    "age": gettext_lazy("年齢条件の変更"),
+    "conditions": gettext_lazy("運転者限定・使用目的の変更"),
+    "coverages": gettext_lazy("補償内容・特約の変更"),
+    "discounts": gettext_lazy("割引の変更"),
+    "revision": gettext_lazy("保険料率の改定など"),
+}
+PAYMENT_LABELS = {
+    "payroll": gettext_lazy("給与天引き（12回払）"),
+    "transfer": gettext_lazy("口座振替（年払）"),
+}
+PLAN_ERRORS = {
+    "personal_injury": gettext_lazy("人身傷害の保険金額を選択してください。"),
+    "property_damage": gettext_lazy("対物賠償の限度額を選択してください。"),
+    "vehicle_cover": gettext_lazy("車両保険の種類を選択してください。"),
+    "deductible_without_cover": gettext_lazy("車両保険を付けない場合、免責金額は選択できません。"),
+    "deductible_missing": gettext_lazy("車両保険を付ける場合は、免責金額を選択してください。"),
+    "vehicle_cover_added": gettext_lazy(
+        "前年のご契約に車両保険がないため、車両保険の追加は代理店でのお手続きになります。"
+    ),
+    "rider": gettext_lazy("選択できない特約が含まれています。"),
+}
+# Why a renewal goes to the agency: the engine's eligibility codes, and the wizard's own.
+REASON_TEXTS = {
+    "not_linked": gettext_lazy("このご契約はマイページに登録されていません。"),
+    "outside_window": gettext_lazy("WEB更改手続きの受付期間外です。代理店にお問い合わせください。"),
+    "open_claim": gettext_lazy(
+        "解決していない事故があるため、WEBでの更改手続きはできません。代理店にお問い合わせください。"
+    ),
+    "midterm_change": gettext_lazy(
+        "ご契約内容の変更手続き中のため、WEBでの更改手続きはできません。代理店にお問い合わせください。"
+    ),
+    "retiree_age": gettext_lazy(
+        "退職者の方で、更改後の始期日に%(limit)s歳以上となる方は、WEBでの更改手続きの対象外です。"
+        "代理店にお問い合わせください。"
+    ),
+    "vehicle_change": gettext_lazy("お車の入れ替えは代理店でのお手続きになります。"),
+}
+_DECLARATIONS = {code: question for code, question, _refers in DECLARATIONS}
+
+
+def plan_label(code: str) -> str:
+    return str(PLAN_LABELS[code])
+
+
+def plan_error(code: str) -> str:
+    return str(PLAN_ERRORS[code])
+
+
+def limit_label(value: str) -> str:
+    """「無制限」 or the amount: 「3,000万円」 / "¥30,000,000"."""
+    return _("無制限") if value == "unlimited" else l10n.yen_large(int(value))
+
+
+def vehicle_label(cover: str, deductible: str, value: int) -> str:
+    """「200万円（一般・免責5-10万円）」 / "¥2,000,000 (general, deductible ¥50,000 ...)"."""
+    shown = deductible if l10n.is_japanese() else str(Deductible(deductible).label)
+    return _("%(amount)s（%(cover)s・免責%(deductible)s万円）") % {
+        "amount": l10n.yen_large(value),
+        "cover": VEHICLE_COVER_LABELS[cover],
+        "deductible": shown,
+    }
+
+
+def _line_limit(line: dict[str, Any], coverages: dict[str, Any], vehicle_value: int) -> str:
+    code = line["code"]
+    if code == "BI":
+        return _("無制限")
+    if code == "PD":
+        return limit_label(coverages["property_damage"])
+    if code == "PI":
+        return limit_label(coverages["personal_injury"])
+    if code == "VH":
+        return vehicle_label(coverages["vehicle_cover"], coverages["deductible"], vehicle_value)
+    return line["limit_label"]  # riders and the Web証券割引 have none
+
+
+def reason_text(reason: dict[str, str]) -> str:
+    """A reason to go through the agency, from its code (an old one without: its stored text)."""
+    code = reason.get("code", "")
+    if code == "retiree_age":
+        return str(REASON_TEXTS[code]) % {"limit": RETIREE_AGE_LIMIT}
+    if code in REASON_TEXTS:
+        return str(REASON_TEXTS[code])
+    if code in _DECLARATIONS:
+        return str(_DECLARATIONS[code])
+    return reason.get("text", "")
+
+
+def stored_reason(code: str) -> dict[str, str]:
+    """A reason as the application keeps it: the code, and the text in Japanese for the agency
+    (whatever language the customer uses)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {"code": code, "text": reason_text({"code": code})}
+
+
+def quote_shown(quote: dict[str, Any] | None, *, vehicle_value: int) -> dict[str, Any] | None:
+    """A stored quote with every label in the customer's language (the numbers untouched)."""
+    if not quote:
+        return quote
+    coverages = quote["coverages"]
+    shown = {
+        **quote,
+        "plan_label": plan_label(quote["plan"]),
+        "lines": [
+            {
+                **line,
+                "label": str(LINE_LABELS[line["code"]]),
+                "limit_label": _line_limit(line, coverages, vehicle_value),
+            }
+            for line in quote["lines"]
+        ],
+        "reasons": [{**reason, "text": reason_text(reason)} for reason in quote.get("reasons", ())],
+    }
+    if "payment_method" in quote:
+        shown["payment_label"] = str(PAYMENT_LABELS[quote["payment_method"]])
+    if "explanation" in quote:
+        explanation = quote["explanation"]
+        shown["explanation"] = {
+            **explanation,
+            "parts": [
+                {**part, "label": str(CAUSE_LABELS[part["cause"]])} for part in explanation["parts"]
+            ],
+        }
+    return shown
