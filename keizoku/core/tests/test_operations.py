@@ -404,3 +404,23 @@ def test_a_driver_error_that_escapes_djangos_wrapping_is_a_503_too(client, monke
     response = client.get("/mypage/")
     assert response.status_code == 503
     assert "ただいまサービスを利用できません" in response.content.decode()
+
+
+def test_the_load_balancers_503_page_is_a_raw_http_response_in_japanese_then_english(tmp_path):
+    from django.core.management import call_command
+
+    call_command("loadbalancer_errorfiles", str(tmp_path), stdout=io.StringIO())
+    raw = (tmp_path / "503.http").read_bytes()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HTTP/1.1 503 Service Unavailable"
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert int(headers["Content-Length"]) == len(body)
+    assert headers["Retry-After"] == "30"
+    assert headers["Cache-Control"] == "no-store"
+    assert len(raw) < 16384  # fits HAProxy's buffer (tune.bufsize)
+    html = body.decode()
+    assert '<html lang="ja">' in html
+    assert html.index("ただいまサービスを利用できません") < html.index(
+        "The service is not available right now"
+    )
