@@ -113,7 +113,10 @@ def job_run_if_due(job: Job, *, now: datetime | None = None) -> bool:
     with _held(job) as held:
         if not held or not _claim(job, now):
             return False
-        logger.info("periodic job started", extra={"job": job.name, "runner": RUNNER})
+        logger.info(
+            "periodic job started",
+            extra={"job": job.name, "runner": RUNNER, "period_start": now.isoformat()},
+        )
         error = ""
         try:
             result = job.run()

@@ -76,10 +76,13 @@ def test_metrics_sum_every_worker_and_the_access_log_is_json_with_request_ids(tm
         wait_until(lambda: get(port, "/livez").status == 200)
         assert not (scratch / "counter_99999.db").exists()  # wiped at start
         seen: list[str] = []
-        for _ in range(30):
-            response = get(port, "/livez")
-            seen.append(response.getheader("X-Request-ID"))
-        wait_until(lambda: len({line["pid"] for line in access_lines(log)}) >= 2)
+
+        def served_by_two_workers() -> bool:
+            seen.append(get(port, "/livez").getheader("X-Request-ID"))
+            pids = {line["pid"] for line in access_lines(log)}
+            return len(seen) >= 30 and len(pids) >= 2
+
+        wait_until(served_by_two_workers, timeout=120)  # the second may boot late on a busy machine
         victim = access_lines(log)[-1]["pid"]
         os.kill(victim, signal.SIGKILL)
         wait_until(lambda: "Booting worker" in log.read_text().split(f'"pid": {victim}')[-1])
@@ -99,8 +102,9 @@ def test_metrics_sum_every_worker_and_the_access_log_is_json_with_request_ids(tm
         and sample.labels["route"] == "livez"
         and sample.labels["status"] == "200"
     ]
-    warmup = sum(1 for line in access_lines(log) if line["route"] == "livez") - 40
-    assert sum(counts) == 40 + warmup  # the killed worker's requests still count
+    served = sum(1 for line in access_lines(log) if line["route"] == "livez")
+    assert served >= len(seen) >= 40
+    assert sum(counts) == served  # every worker's, the killed one's included
 
     lines = access_lines(log)
     by_id = {line["request_id"]: line for line in lines}
