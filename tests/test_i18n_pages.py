@@ -160,7 +160,10 @@ def world():
     group = make_group(agency=agency)
     today = timezone.localdate()
     contracts = {
-        "open": make_contract(group=group, policy_number="P-0001"),
+        # 人身傷害 3,000万円 and no 弁護士費用特約: 「おすすめの理由」 has something to say.
+        "open": make_contract(
+            group=group, policy_number="P-0001", personal_injury="30000000", riders="liability"
+        ),
         "referred": make_contract(group=group, policy_number="P-0002", open_claim=True),
         "not_yet": make_contract(
             group=group,
@@ -613,6 +616,16 @@ def _wizard(walk: Walk, world, member, client: Client) -> None:
             walk.get(client, "step notes (ineligible)", f"/clickar/{referred.pk}/notes/")
     walk.get(client, "referred", f"/clickar/{referred.pk}/referred/")
     walk.get(client, "mypage top (referred)", "/mypage/")
+
+    # A cover that already meets the recommendation: one card says so.
+    reminder = contracts["reminder"]
+    client.get(f"/clickar/{reminder.pk}/")
+    for slug, data in STEPS.items():
+        if slug == "plan":
+            break
+        client.post(f"/clickar/{reminder.pk}/{slug}/", data)
+    html = walk.get(client, "step plan (cover as recommended)", f"/clickar/{reminder.pk}/plan/")
+    assert 'aria-describedby="plan-same-note"' in html
 
     closed = contracts["closed"]
     Application.objects.create(contract=closed, member=member, period_start=closed.period_end)

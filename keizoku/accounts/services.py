@@ -4,13 +4,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -27,6 +28,7 @@ from .models import PendingRegistration, PolicyLink, User
 from .selectors import contract_match
 
 REGISTRATION_TTL = timedelta(hours=24)
+LINK_SALT = "keizoku.accounts.registration-link"
 # A link stamped further in the future than this (clock skew between servers) is refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_PASSWORD_TRIES = 10
@@ -44,9 +46,18 @@ class LinkState(StrEnum):
 
 
 class RegistrationLinkError(Exception):
-    def __init__(self, state: LinkState) -> None:
+    def __init__(self, state: LinkState, expires_at: datetime | None = None) -> None:
         super().__init__(state.value)
         self.state = state
+        self.expires_at = expires_at
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What a registration link is worth now, and when it expires (or expired) when known."""
+
+    state: LinkState
+    expires_at: datetime | None = None
 
 
 class WrongPassword(Exception):
@@ -55,6 +66,36 @@ class WrongPassword(Exception):
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the 本登録 link: the token and the time it was made, signed --------------------------------
+#
+# The URL carries `<token>.<time>.<signature>`: the 256-bit token (only its SHA-256 is stored), the
+# second it was made (base 62) and an HMAC-SHA256 of both with SECRET_KEY (django.core.signing).
+# The time lets the page say "expired" even after the pending registration was purged; the
+# signature makes it trustworthy: a changed time or token fails the signature, and such a link is
+# looked up as a whole (which matches no hash), so it stays invalid. While the pending
+# registration exists, its own dates decide, as before; the signed time must agree with them.
+
+
+def _link_signer() -> signing.Signer:
+    return signing.Signer(salt=LINK_SALT, sep=".")
+
+
+def registration_link_value(token: str, created_at: datetime) -> str:
+    """The last part of the 本登録 URL for ``token`` made at ``created_at``."""
+    return _link_signer().sign(f"{token}.{signing.b62_encode(int(created_at.timestamp()))}")
+
+
+def _parse_link(value: str) -> tuple[str, datetime | None]:
+    """(token, signed time) of a link; (the value itself, None) when it carries no valid
+    signature — a forged or altered link, or one mailed before links were signed."""
+    try:
+        token, _dot, stamp = _link_signer().unsign(value).rpartition(".")
+        stamped_at = datetime.fromtimestamp(signing.b62_decode(stamp), tz=UTC)
+    except (signing.BadSignature, ValueError, OverflowError):
+        return value, None
+    return (token, stamped_at) if token else (value, None)
 
 
 @dataclass(frozen=True)
@@ -121,17 +162,38 @@ def registration_submit(
             context={
                 "name": data.name,
                 "expires_at": pending.expires_at,
-                "url": f"{settings.BASE_URL}/mypage/register/complete/{token}/",
+                "url": f"{settings.BASE_URL}/mypage/register/complete/"
+                f"{registration_link_value(token, now)}/",
             },
         )
         audit_record(action="registration.submitted", obj=pending, request=request)
 
 
-def registration_link_state(*, token: str, now: datetime | None = None) -> LinkState:
-    """What a GET of the link shows; it never consumes the link."""
+def registration_link_state(*, token: str, now: datetime | None = None) -> LinkCheck:
+    """What a GET of the link (``token``: the last part of its URL) shows; it never consumes it."""
     now = now or timezone.now()
-    pending = PendingRegistration.objects.filter(token_hash=token_hash(token)).first()
-    return _state(pending, now)
+    bare, stamped_at = _parse_link(token)
+    pending = PendingRegistration.objects.filter(token_hash=token_hash(bare)).first()
+    return _check(pending, stamped_at, now)
+
+
+def _check(
+    pending: PendingRegistration | None, stamped_at: datetime | None, now: datetime
+) -> LinkCheck:
+    if stamped_at is not None:
+        if stamped_at > now + FUTURE_TOLERANCE:
+            return LinkCheck(LinkState.INVALID)
+        if pending is None:
+            # Purged: the signed time alone tells an expired link from an unknown one.
+            expires_at = stamped_at + REGISTRATION_TTL
+            if now >= expires_at:
+                return LinkCheck(LinkState.EXPIRED, expires_at)
+            return LinkCheck(LinkState.INVALID)
+        if int(pending.created_at.timestamp()) != int(stamped_at.timestamp()):
+            return LinkCheck(LinkState.INVALID)
+    state = _state(pending, now)
+    expired_in_time = state is LinkState.EXPIRED and now >= pending.expires_at
+    return LinkCheck(state, pending.expires_at if expired_in_time else None)
 
 
 def _state(pending: PendingRegistration | None, now: datetime) -> LinkState:
@@ -153,15 +215,16 @@ def registration_complete(
     keeps the link usable until it expires (or after too many tries).
     """
     now = now or timezone.now()
-    digest = token_hash(token)
+    bare, stamped_at = _parse_link(token)
+    digest = token_hash(bare)
     try:
         with transaction.atomic():
             pending = (
                 PendingRegistration.objects.select_for_update().filter(token_hash=digest).first()
             )
-            state = _state(pending, now)
-            if state is not LinkState.VALID:
-                raise RegistrationLinkError(state)
+            check = _check(pending, stamped_at, now)
+            if check.state is not LinkState.VALID:
+                raise RegistrationLinkError(check.state, check.expires_at)
             if not check_password(password, pending.password_hash):
                 raise WrongPassword
             if User.objects.filter(email__iexact=pending.email).exists():

@@ -1,7 +1,7 @@
 """MyPage: registration (guide steps 1–7), the top page (8), the renewable list (9), linking."""
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 
 from allauth.core import ratelimit
 from django.contrib import messages
@@ -269,16 +269,18 @@ def register_accepted(request: HttpRequest) -> HttpResponse:
 @require_GET
 def register_link(request: HttpRequest, token: str) -> HttpResponse:
     """Step 5: the link of the mail. A GET never consumes it; the token leaves the URL here."""
-    state = services.registration_link_state(token=token)
-    if state is not services.LinkState.VALID:
-        return _link_state_page(request, state)
+    check = services.registration_link_state(token=token)
+    if check.state is not services.LinkState.VALID:
+        return _link_state_page(request, check.state, check.expires_at)
     request.session[TOKEN_SESSION_KEY] = token
     return redirect("accounts:register_password")
 
 
-def _link_state_page(request: HttpRequest, state: services.LinkState) -> HttpResponse:
+def _link_state_page(
+    request: HttpRequest, state: services.LinkState, expires_at: datetime | None = None
+) -> HttpResponse:
     template, status = LINK_STATE_TEMPLATES[state]
-    return render(request, template, status=status)
+    return render(request, template, {"expires_at": expires_at}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -289,9 +291,9 @@ def register_password(request: HttpRequest) -> HttpResponse:
         return _link_state_page(request, services.LinkState.INVALID)
     form = RegistrationPasswordForm(request.POST or None)
     if request.method == "GET":
-        state = services.registration_link_state(token=token)
-        if state is not services.LinkState.VALID:
-            return _link_state_page(request, state)
+        check = services.registration_link_state(token=token)
+        if check.state is not services.LinkState.VALID:
+            return _link_state_page(request, check.state, check.expires_at)
     elif form.is_valid():
         try:
             user = services.registration_complete(
@@ -306,7 +308,7 @@ def register_password(request: HttpRequest) -> HttpResponse:
             )
         except services.RegistrationLinkError as error:
             request.session.pop(TOKEN_SESSION_KEY, None)
-            return _link_state_page(request, error.state)
+            return _link_state_page(request, error.state, error.expires_at)
         else:
             request.session.pop(TOKEN_SESSION_KEY, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

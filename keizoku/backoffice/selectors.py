@@ -252,6 +252,7 @@ ACTION_LABELS: dict[str, str] = {
     "backoffice.import": _("CSV取込"),
     "backoffice.export_applications": _("申込データの出力"),
     "backoffice.export_payroll": _("給与天引きリストの出力"),
+    "chat.unanswered_resolved": _("チャットの未回答の質問を対応済みに"),
 }
 
 

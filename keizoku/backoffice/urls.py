@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, views
+from . import auth, unanswered, views
 
 app_name = "backoffice"
 
@@ -29,8 +29,18 @@ urlpatterns = [
     ],
     path("exports/", views.export_index, name="exports"),
     path("exports/applications.csv", views.export_applications, name="export_applications"),
+    path(
+        "exports/applications/cp932/",
+        views.export_applications_cp932,
+        name="export_applications_cp932",
+    ),
     path("exports/payroll/<int:pk>.csv", views.export_payroll, name="export_payroll"),
+    path(
+        "exports/payroll/<int:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"
+    ),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
     path("audit/", views.audit_list, name="audit"),
+    path("chat/", unanswered.unanswered_list, name="chat_unanswered"),
+    path("chat/resolve/", unanswered.unanswered_resolve, name="chat_unanswered_resolve"),
 ]

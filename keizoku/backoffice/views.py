@@ -6,6 +6,8 @@ import hashlib
 import io
 import secrets
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from allauth.account.internal.flows.login import record_authentication
@@ -16,11 +18,14 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -335,33 +340,124 @@ def export_index(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/exports.html", {"groups": groups})
 
 
-def _csv_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+@dataclass(frozen=True)
+class _Export:
+    """One back-office download: what it holds and how it is named and audited."""
+
+    title: str
+    columns: list[str]
+    rows: Callable[[], Iterator[dict]]
+    filename: str  # without ".csv"
+    action: str  # the audit action
+    obj: Group | None
+    url: str  # the download (UTF-8 with BOM by default)
+    report_url: str  # the CP932 report page
+
+
+def _applications_export(request: HttpRequest) -> _Export:
+    applications = exports.exportable_applications(selectors.visible_applications(request.staff))
+    return _Export(
+        title=_("申込データ"),
+        columns=exports.APPLICATION_COLUMNS,
+        rows=lambda: exports.application_rows(applications),
+        filename=f"applications-{timezone.localtime():%Y%m%d-%H%M}",
+        action="backoffice.export_applications",
+        obj=None,
+        url=reverse("backoffice:export_applications"),
+        report_url=reverse("backoffice:export_applications_cp932"),
+    )
+
+
+def _payroll_export(request: HttpRequest, pk: int) -> _Export:
+    group: Group = _visible_or_404(
+        request, selectors.visible_groups(request.staff), pk, "contracts.group"
+    )
+    return _Export(
+        title=_("%(name)sの給与天引きリスト") % {"name": group.name},
+        columns=exports.PAYROLL_COLUMNS,
+        rows=lambda: exports.payroll_rows(exports.payroll_applications(group.pk)),
+        filename=f"payroll-{group.code}-{timezone.localtime():%Y%m%d}",
+        action="backoffice.export_payroll",
+        obj=group,
+        url=reverse("backoffice:export_payroll", args=[group.pk]),
+        report_url=reverse("backoffice:export_payroll_cp932", args=[group.pk]),
+    )
+
+
+def _download(request: HttpRequest, export: _Export) -> HttpResponse:
+    """The CSV in the encoding asked for. A CP932 file is handed out only with the fingerprint of
+    the report the clerk saw (``report=``): if the substitutions differ now, back to the report."""
+    encoding = request.GET.get("encoding", exports.UTF8_BOM)
+    if encoding not in exports.ENCODINGS:
+        raise BadRequest("unknown encoding")
+    data, written = exports.csv_file(export.columns, export.rows(), encoding=encoding)
+    if encoding == exports.CP932 and request.GET.get("report") != written.digest:
+        if "report" in request.GET:
+            messages.warning(
+                request,
+                _("出力する内容が変わりました。置き換える文字をもう一度ご確認ください。"),
+            )
+        return redirect(export.report_url)
+    audit_record(
+        action=export.action,
+        request=request,
+        obj=export.obj,
+        details={"encoding": encoding, "substitutions": len(written.substitutions)},
+    )
+    cp932 = encoding == exports.CP932
+    response = HttpResponse(
+        data, content_type="text/csv; charset=" + ("Shift_JIS" if cp932 else "utf-8")
+    )
+    filename = f"{export.filename}{'-sjis' if cp932 else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _cp932_report(request: HttpRequest, export: _Export) -> HttpResponse:
+    """Before a CP932 download: every character CP932 cannot hold and what replaces it."""
+    _data, written = exports.csv_file(export.columns, export.rows(), encoding=exports.CP932)
+    audit_record(
+        action=f"{export.action}_cp932_report",
+        request=request,
+        obj=export.obj,
+        details={"substitutions": len(written.substitutions)},
+    )
+    query = urlencode({"encoding": exports.CP932, "report": written.digest})
+    return render(
+        request,
+        "backoffice/export_cp932.html",
+        {
+            "export": export,
+            "written": written,
+            "download_url": f"{export.url}?{query}",
+            "substitutes": exports.CP932_SUBSTITUTES,
+            "placeholder": exports.PLACEHOLDER,
+        },
+    )
 
 
 @require_GET
 @staff_required
 def export_applications(request: HttpRequest) -> HttpResponse:
-    applications = exports.exportable_applications(selectors.visible_applications(request.staff))
-    data = exports.csv_bytes(exports.APPLICATION_COLUMNS, exports.application_rows(applications))
-    audit_record(action="backoffice.export_applications", request=request)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _csv_response(data, f"applications-{stamp}.csv")
+    return _download(request, _applications_export(request))
+
+
+@require_GET
+@staff_required
+def export_applications_cp932(request: HttpRequest) -> HttpResponse:
+    return _cp932_report(request, _applications_export(request))
 
 
 @require_GET
 @staff_required
 def export_payroll(request: HttpRequest, pk: int) -> HttpResponse:
-    group: Group = _visible_or_404(
-        request, selectors.visible_groups(request.staff), pk, "contracts.group"
-    )
-    rows = exports.payroll_rows(exports.payroll_applications(group.pk))
-    data = exports.csv_bytes(exports.PAYROLL_COLUMNS, rows)
-    audit_record(action="backoffice.export_payroll", request=request, obj=group)
-    stamp = timezone.localtime().strftime("%Y%m%d")
-    return _csv_response(data, f"payroll-{group.code}-{stamp}.csv")
+    return _download(request, _payroll_export(request, pk))
+
+
+@require_GET
+@staff_required
+def export_payroll_cp932(request: HttpRequest, pk: int) -> HttpResponse:
+    return _cp932_report(request, _payroll_export(request, pk))
 
 
 # --- imports: upload → preview (dry run, nothing written) → confirm -----------------------------

@@ -5,12 +5,14 @@ as bm25s: the corpus is about a hundred short entries, a dict of postings answer
 well under a millisecond in plain Python, and we need per-field and per-term weights that a
 packaged scorer hides; no numpy/scipy dependency to keep up to date.
 
-Weights were set once on the evaluation set and left round (title 3 : body 1, readings ½,
-bigrams ⅕, interrogatives ⅓ of a word); ``manage.py chat_eval`` shows their effect.
+Every number that was tuned is in ``Params``; ``PARAMS`` holds the values in use. They were
+chosen on the tuning part of the evaluation set only and checked by k-fold cross-validation
+(``manage.py chat_eval --cross-validate``; ``evaluation.py``, docs/decisions.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -20,12 +22,6 @@ from keizoku.help.content import CATEGORIES, FaqEntry, faq_entries
 
 from . import text
 
-# Two fields, scored apart and added with weights: what the entry answers (its question, its
-# keywords, its category) and the answer itself. Summing per-field scores (rather than one
-# bag of words) keeps a match on the question from being flattened by BM25's saturation.
-FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
-K1 = 1.2
-B = 0.75
 # Query terms that say what kind of answer is wanted but not about what: counted lightly.
 LIGHT_TERMS = frozenset(
     {
@@ -36,12 +32,52 @@ LIGHT_TERMS = frozenset(
         ),
     }
 )
-LIGHT_WEIGHT = 0.3
-READING_WEIGHT = 0.5  # a match by reading only (ｶｲｲﾝﾄｳﾛｸ) is a fallback
-BIGRAM_WEIGHT = 0.2  # two characters in common: a hint, not a word
 # The idf mass of known words from which a question is specific enough (about one word found
 # in a single entry, or two found in a handful).
 SPECIFIC_IDF = 5.0
+
+
+@dataclass(frozen=True)
+class Params:
+    """The tuned numbers of retrieval (a term's weight is relative to a whole word's 1.0)."""
+
+    # Two fields, scored apart and added with weights: what the entry answers (its question,
+    # its keywords, its category) and the answer itself. Summing per-field scores (rather than
+    # one bag of words) keeps a match on the question from being flattened by saturation.
+    title: float = 3.0
+    body: float = 1.0
+    k1: float = 1.2
+    b: float = 0.75
+    light: float = 0.3  # interrogatives (LIGHT_TERMS)
+    reading: float = 0.5  # a match by reading only (ｶｲｲﾝﾄｳﾛｸ) is a fallback
+    bigram: float = 0.2  # two characters in common: a hint, not a word
+    synonym: float = 0.0  # a shared Sudachi synonym group (転居 / 引っ越し)
+    sound: float = 0.0  # three kana of the reading in common (typos, kana for kanji)
+    kana: bool = False  # a run of kana cut into the readings of the entries' words
+    keywords: bool = True  # the entries' curated keywords in the title field
+    synonyms: bool = True  # chat/synonyms.toml's expansion (questions and entries alike)
+
+    def weight(self, term: str) -> float:
+        if term in LIGHT_TERMS:
+            return self.light
+        prefix = term[:2]
+        if prefix == text.READING:
+            return self.reading
+        if prefix == text.BIGRAM:
+            return self.bigram
+        if prefix == text.SYNONYM:
+            return self.synonym
+        if prefix == text.SOUND:
+            return self.sound
+        return 1.0
+
+    def replace(self, **changes) -> Params:
+        return dataclasses.replace(self, **changes)
+
+
+PARAMS = Params(k1=0.6, light=0.15, reading=0.0, bigram=0.1, synonym=0.2, sound=0.2)
+PARAMS_EN = Params(title=2.0, light=1.0, reading=0.0, bigram=0.0)
+PARAMS_BY_LANGUAGE = {"ja": PARAMS, "en": PARAMS_EN}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +99,40 @@ class Ranking:
         return tuple(hit.entry for hit in self.hits[:n])
 
 
-def entry_fields(entry: FaqEntry) -> dict[str, Counter[str]]:
-    title = " ".join([entry.question, *entry.keywords, CATEGORIES.get(entry.category, "")])
-    return {"title": Counter(text.terms(title)), "body": Counter(text.terms(entry.answer))}
+JA, EN = "ja", "en"
+ANALYSERS = {JA: text.analyse, EN: text.analyse_english}
 
 
-def query_weight(term: str) -> float:
-    if term in LIGHT_TERMS:
-        return LIGHT_WEIGHT
-    if term.startswith(text.READING):
-        return READING_WEIGHT
-    if term.startswith(text.BIGRAM):
-        return BIGRAM_WEIGHT
-    return 1.0
+def analyse(question: str, params: Params = PARAMS, language: str = JA) -> text.Analysis:
+    return ANALYSERS[language](question, expand=params.synonyms)
+
+
+@cache
+def _entry_analyses(
+    entry: FaqEntry, keywords: bool, synonyms: bool, language: str
+) -> dict[str, text.Analysis]:
+    if language == EN:
+        title = [entry.question_en, *(entry.keywords_en if keywords else ())]
+        body = entry.answer_en
+    else:
+        title = [
+            entry.question,
+            *(entry.keywords if keywords else ()),
+            CATEGORIES.get(entry.category, ""),
+        ]
+        body = entry.answer
+    analyser = ANALYSERS[language]
+    return {
+        "title": analyser(" ".join(title), expand=synonyms),
+        "body": analyser(body, expand=synonyms),
+    }
+
+
+def entry_fields(
+    entry: FaqEntry, params: Params = PARAMS, language: str = JA
+) -> dict[str, Counter[str]]:
+    analyses = _entry_analyses(entry, params.keywords, params.synonyms, language)
+    return {field: Counter(analysis.terms()) for field, analysis in analyses.items()}
 
 
 class Index:
@@ -85,28 +142,36 @@ class Index:
     field), the length normalisation from each field.
     """
 
-    def __init__(self, entries: tuple[FaqEntry, ...]):
+    def __init__(
+        self,
+        entries: tuple[FaqEntry, ...],
+        params: Params = PARAMS,
+        language: str = JA,
+    ):
         self.entries = entries
-        fields = [entry_fields(entry) for entry in entries]
+        self.params = params
+        self.language = language
+        fields = [entry_fields(entry, params, language) for entry in entries]
         n = len(entries)
         df: Counter[str] = Counter()
         for doc in fields:
-            df.update(set(doc["title"]) | set(doc["body"]))
+            df.update(set().union(*doc.values()))
         # The "+1" form of idf stays positive even for a term in every entry.
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)  # a term no entry uses
         self.term_sets = {
-            entry.id: frozenset(doc["title"]) | frozenset(doc["body"])
+            entry.id: frozenset().union(*doc.values())
             for entry, doc in zip(entries, fields, strict=True)
         }
         self.postings: dict[str, dict[int, float]] = {}
-        for field, field_weight in FIELD_WEIGHTS.items():
+        k1, b = params.k1, params.b
+        for field, field_weight in (("title", params.title), ("body", params.body)):
             lengths = [sum(doc[field].values()) for doc in fields]
             average = (sum(lengths) / n if n else 0) or 1.0
             for i, doc in enumerate(fields):
-                norm = K1 * (1 - B + B * lengths[i] / average)
+                norm = k1 * (1 - b + b * lengths[i] / average)
                 for term, tf in doc[field].items():
-                    weight = field_weight * self.idf[term] * tf * (K1 + 1) / (tf + norm)
+                    weight = field_weight * self.idf[term] * tf * (k1 + 1) / (tf + norm)
                     postings = self.postings.setdefault(term, {})
                     postings[i] = postings.get(i, 0.0) + weight
         self.readings = {t for t in self.postings if t.startswith(text.READING)}
@@ -121,11 +186,11 @@ class Index:
         ]
         return (*unit.terms, *extra)
 
-    def _split_reading(self, kana: str) -> list[str]:
+    def _split_reading(self, kana: str, shortest: int = 1) -> list[str]:
         """Longest known readings first, left to right; an unmatched character is skipped."""
         found, i = [], 0
         while i < len(kana):
-            for j in range(len(kana), i + 1, -1):
+            for j in range(len(kana), i + shortest - 1, -1):
                 candidate = text.READING + kana[i:j]
                 if candidate in self.readings:
                     found.append(candidate)
@@ -136,14 +201,25 @@ class Index:
         return found
 
     def rank(self, question: str) -> Ranking:
-        units = {unit.form: self._unit_terms(unit) for unit in text.units(question)}
+        return self.rank_analysis(analyse(question, self.params, self.language))
+
+    def rank_analysis(self, analysis: text.Analysis) -> Ranking:
+        """The ranking of a question already cut by ``analyse`` (tuning re-ranks the same cut)."""
+        units = {unit.form: self._unit_terms(unit) for unit in analysis.units}
         query = {term for terms in units.values() for term in terms}
-        query.update(text.bigrams(question))
+        query.update(analysis.bigrams)
+        query.update(analysis.sounds)
+        if self.params.kana:
+            for run in analysis.kana:
+                query.update(self._split_reading(run, shortest=2))
+        weight = self.params.weight
         scores: dict[int, float] = {}
         for term in query:
-            weight = query_weight(term)
+            w = weight(term)
+            if not w:
+                continue
             for i, score in self.postings.get(term, {}).items():
-                scores[i] = scores.get(i, 0.0) + weight * score
+                scores[i] = scores.get(i, 0.0) + w * score
         order = sorted(scores, key=lambda i: (-scores[i], i))
         hits = tuple(Hit(self.entries[i], scores[i]) for i in order)
         return Ranking(hits=hits, confidence=self.confidence(units, hits))
@@ -156,25 +232,26 @@ class Index:
         A word counts whole if the entry has it, else by the share of its parts and readings
         the entry has (証券番号 against 証券). *margin*: how far the best score stands above
         the second — low when two entries tie. The threshold below which the chat offers three
-        entries instead is calibrated on the evaluation set (``manage.py chat_eval
-        --calibrate``; see ``answers.CONFIDENCE_THRESHOLD``).
+        entries instead is calibrated on the tuning part of the evaluation set (``manage.py
+        chat_eval --calibrate``; see ``answers.CONFIDENCE_THRESHOLD``).
         """
         if not hits or not units:
             return 0.0
+        weight = self.params.weight
         best = hits[0]
         best_terms = self.term_sets[best.entry.id]
         total = covered = 0.0
         for form, terms in units.items():
-            weight = self.idf.get(form, self.unknown_idf) * query_weight(form)
-            total += weight
+            w = self.idf.get(form, self.unknown_idf) * weight(form)
+            total += w
             if form in best_terms:
-                covered += weight
+                covered += w
             elif len(terms) > 1:
                 others = terms[1:]
-                covered += weight * sum(t in best_terms for t in others) / len(others)
+                covered += w * sum(t in best_terms for t in others) / len(others)
         coverage = covered / total if total else 0.0
         # A question of one common word (「保険」, 「手続き」) says too little to be sure of.
-        known = sum(self.idf[form] * query_weight(form) for form in units if form in self.idf)
+        known = sum(self.idf[form] * weight(form) for form in units if form in self.idf)
         specificity = min(1.0, known / SPECIFIC_IDF)
         second = hits[1].score if len(hits) > 1 else 0.0
         margin = 1 - second / best.score if best.score > 0 else 0.0
@@ -182,6 +259,18 @@ class Index:
 
 
 @cache
-def index() -> Index:
-    """The index of every FAQ entry, built on first use and kept for the process."""
-    return Index(faq_entries())
+def index(language: str = JA) -> Index:
+    """The index of every FAQ entry in ``language``, built on first use and kept for the
+    process."""
+    return Index(faq_entries(), PARAMS_BY_LANGUAGE[language], language=language)
+
+
+def language_of(question: str, page_language: str = JA) -> str:
+    """The language the question is answered in: English questions get the English FAQ."""
+    return EN if text.is_english(question, page_language=page_language) else JA
+
+
+def rank(question: str, page_language: str = JA) -> tuple[str, Ranking]:
+    """(the language of the answer, the ranking of the FAQ entries in that language)."""
+    language = language_of(question, page_language)
+    return language, index(language).rank(question)

@@ -3,10 +3,11 @@
 from allauth.core import ratelimit
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from . import unanswered
 from .answers import MAX_LENGTH, QuestionError, answer, clean_question
 
 
@@ -29,7 +30,23 @@ def index(request: HttpRequest) -> HttpResponse:
             # The widget swaps only 2xx answers into its log; the full page says 400.
             status = 200 if htmx else 400
         else:
-            context["answer"] = answer(question=question, member=request.user, now=timezone.now())
+            now = timezone.now()
+            result = answer(
+                question=question,
+                member=request.user,
+                now=now,
+                page_language=translation.get_language() or "ja",
+            )
+            if not result.confident and not result.personal:
+                # For the staff who write the FAQ: masked, and never who asked.
+                unanswered.record(
+                    question,
+                    language=result.language,
+                    suggestions=[entry.id for entry in result.suggestions],
+                    confidence=result.confidence,
+                    now=now,
+                )
+            context["answer"] = result
             context["question"] = ""
     template = "chat/_exchange.html" if htmx and request.method == "POST" else "chat/page.html"
     return render(request, template, context, status=status)

@@ -119,6 +119,12 @@ class PersonalInjury(models.TextChoices):  # 人身傷害
     UNLIMITED = "unlimited", _("無制限")
 
 
+class PropertyDamage(models.TextChoices):  # 対物賠償: the limits offered on the web
+    UNLIMITED = "unlimited", _("無制限")
+    M50 = "50000000", _("5,000万円")
+    M30 = "30000000", _("3,000万円")
+
+
 class Rider(models.TextChoices):  # 特約
     LEGAL = "legal", _("弁護士費用特約")
     LIABILITY = "liability", _("個人賠償責任特約")

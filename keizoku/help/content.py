@@ -241,16 +241,42 @@ def faq_by_category() -> list[tuple[str, str, list[FaqEntry]]]:
     ]
 
 
+# The evaluation set is split once into a part that retrieval may be tuned on and a held-out
+# part that measures it (keizoku/chat/evaluation.py, docs/decisions.md).
+EVAL_PARTS = ("tuning", "held-out")
+# How a question is written, for the figures per style; "" for the first set (mixed styles).
+EVAL_STYLES = ("", "spoken", "no-particles", "kana", "typo", "situation", "english")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    text: str  # as a customer types it
+    expected: str  # the id of the FAQ entry that answers it
+    part: str  # one of EVAL_PARTS
+    style: str = ""
+
+
 @cache
-def eval_questions() -> tuple[tuple[str, str], ...]:
-    """The chat's evaluation set: (question as a customer types it, expected FAQ id)."""
+def eval_questions() -> tuple[EvalQuestion, ...]:
+    """The chat's evaluation set, validated: known entries, a part each, no question twice."""
     known = {entry.id for entry in faq_entries()}
-    questions = []
+    questions, seen = [], set()
     for item in _load("eval.toml")["question"]:
         text, expected = item["text"].strip(), item["expected"]
+        part, style = item.get("part", ""), item.get("style", "")
         if not text:
             raise ContentError("eval.toml: an empty question")
         if expected not in known:
             raise ContentError(f"eval.toml: {text!r}: unknown FAQ id {expected!r}")
-        questions.append((text, expected))
+        if part not in EVAL_PARTS:
+            raise ContentError(
+                f"eval.toml: {text!r}: part must be one of {EVAL_PARTS}"
+                " (`manage.py chat_eval --assign-split` assigns new questions)"
+            )
+        if style not in EVAL_STYLES:
+            raise ContentError(f"eval.toml: {text!r}: unknown style {style!r}")
+        if text in seen:
+            raise ContentError(f"eval.toml: {text!r} appears twice")
+        seen.add(text)
+        questions.append(EvalQuestion(text=text, expected=expected, part=part, style=style))
     return tuple(questions)

@@ -54,10 +54,17 @@ def _send_reminders() -> int:
     return reminders_send().queued
 
 
+def _purge_unanswered_questions() -> int:
+    from keizoku.chat.unanswered import purge
+
+    return purge()
+
+
 JOBS: list[Job] = [
     Job("mail_sweep", timedelta(minutes=1), lambda: services.mail_sweep()),
     Job("registration_purge", timedelta(minutes=10), _purge_registrations),
     Job("reminders", timedelta(minutes=15), _send_reminders),
+    Job("chat_unanswered_purge", timedelta(hours=24), _purge_unanswered_questions),
 ]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import tables
-from .engine import Coverages
+from .engine import Coverages, RatingInput, Rounding, installments, quote
+from .tables import TableSet, tables_for
 
 PLAN_LABELS = {"same": "前年同等プラン", "recommended": "おすすめプラン", "custom": "カスタマイズ"}
 # The choices offered are those the factor tables price (tables.PD_LIMITS etc.), in ascending order.
@@ -90,6 +92,90 @@ def recommended_plan(current: Coverages) -> Coverages:
         deductible=deductible,
         riders=tuple(sorted({*same.riders, "legal"})),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    """One difference between 「前年同等プラン」 and 「おすすめプラン」, with what it costs."""
+
+    code: str  # a rider's code ("legal") when one is added, else the Coverages field changed
+    before: str  # last year's value ("" for a rider not held)
+    after: str
+    annual: int  # yen a year this change adds (+) or saves (−)
+    monthly: int  # the change in the monthly instalment (annual premium ÷ 12, floored)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "before": self.before,
+            "after": self.after,
+            "annual": self.annual,
+            "monthly": self.monthly,
+        }
+
+
+# The fields in the order the changes are listed and priced.
+_CHANGE_FIELDS = ("personal_injury", "property_damage", "deductible")
+
+
+def _steps(same: Coverages, recommended: Coverages) -> list[tuple[str, str, str, Coverages]]:
+    """(code, before, after, the coverages once this change is made) one change at a time:
+    riders added first, then each field that differs."""
+    steps = []
+    state = same
+    for rider in sorted(set(recommended.riders) - set(same.riders)):
+        state = replace(state, riders=tuple(sorted({*state.riders, rider})))
+        steps.append((rider, "", rider, state))
+    for name in _CHANGE_FIELDS:
+        before, after = getattr(same, name), getattr(recommended, name)
+        if before != after:
+            state = replace(state, **{name: after})
+            steps.append((name, before, after, state))
+    if state != recommended:  # e.g. a rider dropped: not a rule of the recommendation
+        raise ValueError(
+            f"the recommendation changed something not listed: {state} → {recommended}"
+        )
+    return steps
+
+
+def recommendation_changes(
+    renewal: RatingInput, *, tables: TableSet | None = None, rounding: Rounding | None = None
+) -> tuple[PlanChange, ...]:
+    """Why 「おすすめプラン」 differs from 「前年同等プラン」: each change with its price.
+
+    ``renewal`` is the renewal being quoted (conditions, discounts, the member's grade); its own
+    coverages are ignored: the changes go from ``same_plan`` to ``recommended_plan`` of
+    ``renewal.coverages``, applied one at a time in a fixed order and each priced as the
+    difference of two whole quotes, so they add up exactly to the difference between the two
+    plans' premiums (and their monthly instalments). Empty when the plans are the same.
+    """
+    tables = tables or tables_for(renewal.start)
+    same = same_plan(renewal.coverages)
+    recommended = recommended_plan(renewal.coverages)
+
+    def premium(coverages: Coverages) -> int:
+        return quote(
+            replace(renewal, coverages=coverages), tables=tables, rounding=rounding
+        ).annual_premium
+
+    def monthly(annual: int) -> int:
+        return installments(annual, 12)[-1]
+
+    changes = []
+    previous = premium(same)
+    for code, before, after, state in _steps(same, recommended):
+        current = premium(state)
+        changes.append(
+            PlanChange(
+                code=code,
+                before=before,
+                after=after,
+                annual=current - previous,
+                monthly=monthly(current) - monthly(previous),
+            )
+        )
+        previous = current
+    return tuple(changes)
 
 
 def custom_plan(data: dict[str, Any], *, vehicle_value: int) -> Coverages:

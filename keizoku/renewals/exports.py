@@ -1,15 +1,21 @@
 """CSV exports of applications: the nightly feed to the insurer and the payroll-deduction list.
 
-Files are UTF-8 with a BOM and CRLF line ends, which Excel in Japan opens correctly (see
-docs/decisions.md and docs/exports.md); every cell that a spreadsheet would read as a formula
-is defused with a leading apostrophe.
+Files are UTF-8 with a BOM and CRLF line ends, which Excel in Japan opens correctly, or CP932
+(Shift_JIS as Windows writes it) for payroll systems that read nothing else; every character
+CP932 cannot hold is substituted by the documented rule (``cp932_text``) and reported, never
+written as a silent ``?`` (docs/decisions.md, "Exports in CP932"). Every cell that a spreadsheet
+would read as a formula is defused with a leading apostrophe, after the substitution.
 """
 
 import csv
+import hashlib
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, TextIO
 
 from django.db.models import QuerySet
 
@@ -17,9 +23,137 @@ from keizoku.contracts.windows import JST
 
 from .models import Application
 
-BOM = "\ufeff"
-ENCODING = "utf-8-sig"  # writes the BOM
+UTF8_BOM = "utf-8-sig"  # Python's codec writes the BOM
+CP932 = "cp932"
+ENCODINGS = (UTF8_BOM, CP932)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# --- CP932: what it cannot hold, and what is written instead ---------------------------------
+#
+# For each character, in this order:
+# 1. kept when CP932 holds it (髙 and 﨑 are in CP932: IBM extensions);
+# 2. a character CP932 writes as a look-alike of its own (〜 U+301C is written as ～ U+FF5E, − as
+#    －, ‖ as ∥, ¢ £ ¬ as ￠ ￡ ￢): that look-alike, reported, so the file reads back as written;
+# 3. CP932_SUBSTITUTES: a variant form (異体字) of a common kanji → its standard form in CP932,
+#    and a few symbols → their CP932 look-alike;
+# 4. variation selectors and joiners (invisible, they only choose a glyph): removed;
+# 5. the NFKC compatibility form when CP932 holds all of it (compatibility ideographs, ㋿ → 令和);
+# 6. otherwise 〓 (U+3013, ゲタ記号, the customary mark of a character that could not be set).
+PLACEHOLDER = "〓"
+CP932_SUBSTITUTES = {
+    "𠮷": "吉",  # U+20BB7 つちよし
+    "𡈽": "土",
+    "𣘺": "橋",
+    "𥔎": "崎",  # U+2550E たつさき
+    "𠀋": "丈",
+    "鷗": "鴎",
+    "剝": "剥",
+    "頰": "頬",
+    "𠮟": "叱",
+    "塡": "填",
+    "摑": "掴",
+    "俱": "倶",
+    "噓": "嘘",
+    "屛": "屏",
+    "繫": "繋",
+    "蔣": "蒋",
+    "醬": "醤",
+    "禱": "祷",
+    "倂": "併",
+    "卽": "即",
+    "巢": "巣",
+    "涉": "渉",
+    "搔": "掻",
+    "焰": "焔",
+    "\u2014": "\u2015",  # — EM DASH → ― (CP932's dash)
+    "\u00a5": "\uffe5",  # ¥ → ￥
+    "\u203e": "\uffe3",  # ‾ → ￣
+}
+_INVISIBLE = frozenset(
+    ["\u200c", "\u200d", *map(chr, range(0xFE00, 0xFE10)), *map(chr, range(0xE0100, 0xE01F0))]
+)
+
+
+def _cp932_holds(text: str) -> bool:
+    try:
+        return text.encode(CP932).decode(CP932) == text
+    except UnicodeEncodeError:
+        return False
+
+
+@lru_cache(maxsize=4096)
+def cp932_substitute(char: str) -> str | None:
+    """What is written for ``char`` in CP932: None when it is kept, else its substitute ("" when
+    it is removed). The rule is the numbered list above."""
+    if _cp932_holds(char):
+        return None
+    try:
+        look_alike = char.encode(CP932).decode(CP932)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return look_alike
+    if char in CP932_SUBSTITUTES:
+        return CP932_SUBSTITUTES[char]
+    if char in _INVISIBLE:
+        return ""
+    compatible = unicodedata.normalize("NFKC", char)
+    if compatible != char and _cp932_holds(compatible):
+        return compatible
+    return PLACEHOLDER
+
+
+def cp932_text(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` as CP932 can hold it, and each (character, substitute) it took."""
+    if _cp932_holds(text):
+        return text, []
+    written, taken = [], []
+    for char in text:
+        substitute = cp932_substitute(char)
+        if substitute is None:
+            written.append(char)
+        else:
+            written.append(substitute)
+            taken.append((char, substitute))
+    return "".join(written), taken
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """One character CP932 could not hold: where it was and what was written instead."""
+
+    row: int  # the row in the file as Excel numbers it: the header is row 1
+    column: str
+    policy_number: str  # of that row, to find it
+    character: str
+    substitute: str  # "" when removed
+
+    @property
+    def code_point(self) -> str:
+        return f"U+{ord(self.character):04X}"
+
+    def __str__(self) -> str:
+        written = self.substitute or "(removed)"
+        return (
+            f"row {self.row}: {self.column}: {self.character} ({self.code_point}) → {written}"
+            f" [{self.policy_number}]"
+        )
+
+
+@dataclass
+class Written:
+    """What write_csv wrote: the number of data rows and every substitution made."""
+
+    rows: int = 0
+    substitutions: list[Substitution] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of the substitutions, so that a download can be matched with
+        the report the clerk saw."""
+        text = "\n".join(str(s) for s in self.substitutions)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 APPLICATION_COLUMNS = [
     "acceptance_number",
@@ -66,21 +200,40 @@ def escape_cell(value: Any) -> str:
     return text
 
 
-def write_csv(out: io.TextIOBase, columns: list[str], rows: Iterable[dict[str, Any]]) -> int:
-    """Header and rows, every cell escaped, CRLF; returns the number of data rows."""
+def write_csv(
+    out: TextIO, columns: list[str], rows: Iterable[dict[str, Any]], *, encoding: str = UTF8_BOM
+) -> Written:
+    """Header and rows, CRLF, every cell first made fit for ``encoding`` (CP932: substituted and
+    reported) then escaped. ``out`` is a text stream that encodes with ``encoding``."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}, not {encoding!r}")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    count = 0
-    for row in rows:
-        writer.writerow([escape_cell(row.get(column)) for column in columns])
-        count += 1
-    return count
+    written = Written()
+    for line, row in enumerate(rows, start=2):
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            text = "" if value is None else str(value)
+            if encoding == CP932:
+                text, taken = cp932_text(text)
+                written.substitutions.extend(
+                    Substitution(line, column, str(row.get("policy_number", "")), char, sub)
+                    for char, sub in taken
+                )
+            cells.append(escape_cell(text))
+        writer.writerow(cells)
+        written.rows += 1
+    return written
 
 
-def csv_bytes(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
+def csv_file(
+    columns: list[str], rows: Iterable[dict[str, Any]], *, encoding: str = UTF8_BOM
+) -> tuple[bytes, Written]:
+    """The whole file in ``encoding`` (UTF-8 with its BOM, or CP932), and what was written."""
     out = io.StringIO()
-    write_csv(out, columns, rows)
-    return (BOM + out.getvalue()).encode("utf-8")
+    written = write_csv(out, columns, rows, encoding=encoding)
+    return out.getvalue().encode(encoding), written
 
 
 def _iso_jst(moment: datetime | None) -> str:

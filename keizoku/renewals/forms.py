@@ -8,6 +8,7 @@ from keizoku.contracts.models import (
     Deductible,
     DriverScope,
     PersonalInjury,
+    PropertyDamage,
     Rider,
     VehicleCover,
     VehicleUsage,
@@ -58,14 +59,7 @@ class CustomPlanForm(forms.Form):
     """15 「カスタマイズ」: coverages and deductibles; the premium follows live."""
 
     personal_injury = forms.ChoiceField(label=_("人身傷害"), choices=PersonalInjury.choices)
-    property_damage = forms.ChoiceField(
-        label=_("対物賠償"),
-        choices=[
-            ("unlimited", _("無制限")),
-            ("30000000", _("3,000万円")),
-            ("50000000", _("5,000万円")),
-        ],
-    )
+    property_damage = forms.ChoiceField(label=_("対物賠償"), choices=PropertyDamage.choices)
     vehicle_cover = forms.ChoiceField(label=_("車両保険"), choices=VehicleCover.choices)
     deductible = forms.ChoiceField(
         label=_("免責金額"), choices=[("", _("なし")), *Deductible.choices], required=False

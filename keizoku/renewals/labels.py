@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from keizoku.contracts.models import Deductible
+from keizoku.contracts.models import Deductible, Rider
 from keizoku.core import l10n
 from keizoku.rating.eligibility import RETIREE_AGE_LIMIT
 
@@ -77,6 +77,26 @@ REASON_TEXTS = {
     "vehicle_change": gettext_lazy("お車の入れ替えは代理店でのお手続きになります。"),
 }
 _DECLARATIONS = {code: question for code, question, _refers in DECLARATIONS}
+# 「おすすめの理由」: why 「おすすめプラン」 makes each change (rating.plans.recommended_plan's rules).
+RECOMMENDATION_WHY = {
+    "legal": gettext_lazy(
+        "相手に100%過失がある「もらい事故」では、保険会社が相手と示談交渉をすることができません。"
+        "弁護士に相談・依頼する費用を補償します。"
+    ),
+    "personal_injury": gettext_lazy(
+        "ご自身や同乗者のけがの治療費や休業中の収入などを、過失割合にかかわらず補償します。"
+        "重いけがや後遺障害では、損害が数千万円になることがあります。"
+    ),
+    "property_damage": gettext_lazy(
+        "店舗や電車、高級車との事故では、賠償額が数千万円から1億円を超えることもあります。"
+        "無制限なら、限度額を気にせず補償されます。"
+    ),
+    "deductible": gettext_lazy(
+        "免責金額（事故のときの自己負担額）は、保険料とのバランスがよい「1回目5万円」を"
+        "おすすめしています。小さな修理で保険を使うと翌年から等級が下がり保険料が上がることが多く、"
+        "大きな事故では自己負担を抑えられます。"
+    ),
+}
 
 
 def plan_label(code: str) -> str:
@@ -113,6 +133,31 @@ def _line_limit(line: dict[str, Any], coverages: dict[str, Any], vehicle_value: 
     if code == "VH":
         return vehicle_label(coverages["vehicle_cover"], coverages["deductible"], vehicle_value)
     return line["limit_label"]  # riders and the Web証券割引 have none
+
+
+def change_text(change: dict[str, Any]) -> dict[str, str]:
+    """A change of 「おすすめプラン」 (rating.plans.PlanChange as a dict): what it is, and why."""
+    code, before, after = change["code"], change["before"], change["after"]
+    if code in Rider.values:
+        title = _("%(rider)sを追加") % {"rider": Rider(code).label}
+    elif code == "personal_injury":
+        title = _("人身傷害を%(before)sから%(after)sに") % {
+            "before": limit_label(before),
+            "after": limit_label(after),
+        }
+    elif code == "property_damage":
+        title = _("対物賠償を%(before)sから%(after)sに") % {
+            "before": limit_label(before),
+            "after": limit_label(after),
+        }
+    elif code == "deductible":
+        title = _("車両保険の免責金額を「%(before)s」から「%(after)s」に") % {
+            "before": Deductible(before).label,
+            "after": Deductible(after).label,
+        }
+    else:
+        raise ValueError(f"no words for the recommendation's change {code!r}")
+    return {"title": title, "why": str(RECOMMENDATION_WHY[code])}
 
 
 def reason_text(reason: dict[str, str]) -> str:
@@ -154,6 +199,8 @@ def quote_shown(quote: dict[str, Any] | None, *, vehicle_value: int) -> dict[str
     }
     if "payment_method" in quote:
         shown["payment_label"] = str(PAYMENT_LABELS[quote["payment_method"]])
+    if "changes" in quote:
+        shown["changes"] = [{**change, **change_text(change)} for change in quote["changes"]]
     if "explanation" in quote:
         explanation = quote["explanation"]
         shown["explanation"] = {

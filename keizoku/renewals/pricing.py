@@ -238,7 +238,8 @@ def plan_quotes(
 ) -> dict[str, Any]:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
     ``plans_shown``); a refused custom combination gives its reason (a str, in the customer's
-    language) instead of a quote."""
+    language) instead of a quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」
+    (「おすすめの理由」)."""
     contract = application.contract
     common = {
         "conditions": _conditions(application),
@@ -250,6 +251,8 @@ def plan_quotes(
         for plan in ("same", "recommended")
         if plan in plans_shown
     }
+    if "recommended" in quotes:
+        quotes["recommended"]["changes"] = _recommendation(application, common)
     if "custom" not in plans_shown:
         return quotes
     try:
@@ -261,6 +264,19 @@ def plan_quotes(
             contract, plan="custom", coverages=custom_coverages, **common
         )
     return quotes
+
+
+def _recommendation(application: Application, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """「おすすめの理由」: each change from 「前年同等プラン」 with its price, as the rating engine
+    gives them (``labels.quote_shown`` adds the words); empty when the two plans are the same."""
+    contract = application.contract
+    renewal = _rating_input(
+        contract,
+        conditions=common["conditions"],
+        coverages=_contract_coverages(contract),
+        paperless=common["paperless"],
+    )
+    return [change.as_dict() for change in plans.recommendation_changes(renewal)]
 
 
 def application_quote(application: Application) -> dict[str, Any]:

@@ -27,6 +27,7 @@ STEPS: tuple[Step, ...] = (
     Step("confirm", 20, _("お申込内容の最終確認")),
 )
 BY_SLUG = {step.slug: step for step in STEPS}
+LAST_NUMBER = STEPS[-1].number  # 「手順 15／20」: the guide counts registration's steps 1–9 too
 SLUGS = [step.slug for step in STEPS]
 
 # Changing a step makes the steps that depend on its answers incomplete again: a new driver

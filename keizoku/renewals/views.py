@@ -123,6 +123,7 @@ def _render_step(request, application, slug, context, *, status=200) -> HttpResp
             "contract": application.contract,
             "step": step_info,
             "steps": steps.STEPS,
+            "last_step_number": steps.LAST_NUMBER,
             "previous_url": _step_url(application, previous.slug)
             if previous
             else reverse("accounts:renewals"),
@@ -265,10 +266,17 @@ def _plan(request, application):
             answers = {"plan": "custom", "coverages": custom_coverages, "custom": custom_coverages}
             return _save(request, application, "plan", answers)
     plan_labels = dict(choice_form.fields["plan"].choices)
+    # When last year's cover already meets the recommendation, one card says so (no two
+    # identical cards); choosing it is choosing either.
+    recommended_is_same = not quotes["recommended"]["changes"]
+    shown_plans = ("same", "custom") if recommended_is_same else ("same", "recommended", "custom")
     plans = [
         {"code": code, "label": plan_labels[code], "quote": quotes.get(code)}
-        for code in ("same", "recommended", "custom")
+        for code in shown_plans
     ]
+    selected = request.POST.get("plan") or saved.get("plan")
+    if recommended_is_same and selected == "recommended":
+        selected = "same"
     return _render_step(
         request,
         application,
@@ -279,7 +287,8 @@ def _plan(request, application):
             "quotes": quotes,
             "plans": plans,
             "custom_error": custom_error,
-            "selected": request.POST.get("plan") or saved.get("plan"),
+            "recommended_is_same": recommended_is_same,
+            "selected": selected,
         },
         status=400 if choice_form.errors else 200,
     )

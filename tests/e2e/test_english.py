@@ -27,7 +27,8 @@ def test_an_english_speaking_member_registers_links_and_renews_in_english(
     settings.BASE_URL = live_server.url
     agency = make_agency(code="DEMO", name="デモ保険サービス")
     group = make_group(agency=agency)
-    first = make_contract(group=group, policy_number="DM-0001")
+    # 人身傷害 3,000万円 last year: 「おすすめプラン」 differs, with its reasons.
+    first = make_contract(group=group, policy_number="DM-0001", personal_injury="30000000")
     second = make_contract(group=group, policy_number="DM-0002", vehicle_plate="品川 500 さ 5678")
 
     page, errors = open_page(
@@ -150,6 +151,10 @@ def test_an_english_speaking_member_registers_links_and_renews_in_english(
     page.get_by_label("Yes (the same car)").check()
     next_step()
     heading("Choose your cover")
+    expect(page.get_by_role("heading", name="Why we recommend it")).to_be_visible()
+    expect(
+        page.get_by_text("Personal injury cover from ¥30,000,000 to ¥50,000,000")
+    ).to_be_visible()
     check("15-plan")
     page.get_by_role("radio", name="Recommended plan").check()
     next_step()

@@ -22,7 +22,10 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
 ):
     settings.BASE_URL = live_server.url
     agency = make_agency(code="DEMO", name="デモ保険サービス")
-    contract = make_contract(group=make_group(agency=agency), policy_number="DM-0001")
+    # 人身傷害 3,000万円 last year: 「おすすめプラン」 differs from 「前年同等プラン」.
+    contract = make_contract(
+        group=make_group(agency=agency), policy_number="DM-0001", personal_injury="30000000"
+    )
     member = make_member("keizoku.taro@example.jp", PASSWORD)
     PolicyLink.objects.create(member=member, contract=contract)
 
@@ -81,6 +84,7 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
         page.get_by_label("人身傷害").select_option("unlimited")
     expect(custom_price).not_to_have_text(before)
     expect(page.get_by_role("radio", name="カスタマイズ")).to_be_checked()
+    expect(page.get_by_text("人身傷害を3,000万円から5,000万円に")).to_be_visible()
     page.get_by_role("radio", name="おすすめプラン").check()
     page.get_by_role("button", name="次へ").click()
 

@@ -2,16 +2,25 @@
 
 import re
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
 from keizoku.accounts.models import PendingRegistration, PolicyLink, User
-from keizoku.accounts.services import registration_purge_expired
+from keizoku.accounts.services import (
+    LINK_SALT,
+    RegistrationData,
+    registration_link_value,
+    registration_purge_expired,
+    registration_submit,
+    token_hash,
+)
 from keizoku.core.models import AuditEvent
 from keizoku.core.testing import make_contract, make_group
 from keizoku.notifications.models import OutboundMail
@@ -62,6 +71,23 @@ def register_until_mail(client: Client, **overrides) -> str:
     assert client.post("/mypage/register/confirm/").status_code == 302
     mail = OutboundMail.objects.filter(kind="registration").latest("pk")
     return re.search(r"https?://\S+", mail.body).group()
+
+
+def registration_data(**overrides) -> RegistrationData:
+    """What step 2 collects, as registration_submit takes it (for tests that skip the forms)."""
+    values = {
+        "email": "new@example.jp",
+        "password_hash": make_password(PASSWORD),
+        "name": "継続 太郎",
+        "kana": "ケイゾク タロウ",
+        "birth_date": date(1980, 4, 1),
+        "postal_code": "1000005",
+        "address": "東京都千代田区丸の内一丁目2番3号",
+        "phone": "0312345678",
+        "contract_ids": [],
+        "survey": {},
+    }
+    return RegistrationData(**{**values, **overrides})
 
 
 def path_of(url: str) -> str:
@@ -283,10 +309,14 @@ def test_the_link_is_built_from_base_url_not_from_the_request(client, contract, 
 
 def test_the_token_is_long_random_and_stored_only_as_a_hash(client, contract):
     link = register_until_mail(client)
-    token = link.rstrip("/").rsplit("/", 1)[-1]
+    token, stamp, signature = link.rstrip("/").rsplit("/", 1)[-1].split(".")
     assert len(token) >= 43  # 256 bits, base64url
     pending = PendingRegistration.objects.get()
-    assert token not in pending.token_hash and len(pending.token_hash) == 64
+    assert pending.token_hash == token_hash(token) and len(pending.token_hash) == 64
+    assert token not in pending.token_hash
+    # Beside the token: the second the link was made and an HMAC of both with SECRET_KEY.
+    assert signing.b62_decode(stamp) == int(pending.created_at.timestamp())
+    assert len(signature) == 43  # SHA-256, base64url
 
 
 def test_the_link_works_in_another_browser_and_completes_the_registration(client, contract):
@@ -370,6 +400,146 @@ def test_a_link_stamped_in_the_future_is_refused(client, contract):
     link = register_until_mail(client)
     PendingRegistration.objects.update(created_at=timezone.now() + timedelta(hours=1))
     assert Client().get(path_of(link)).status_code == 404
+
+
+# --- an expired link says so, even after the pending registration was purged ------------------
+
+
+def test_after_the_purge_the_link_is_still_valid_at_24_hours_minus_one_second(client, contract):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        link = register_until_mail(client)
+    with time_machine.travel(start + timedelta(hours=24) - timedelta(seconds=1), tick=False):
+        assert registration_purge_expired() == 0
+        assert complete(Client(), link).status_code == 302
+    assert User.objects.filter(email="new@example.jp").exists()
+
+
+def test_after_the_purge_the_link_says_it_expired_at_24_hours_plus_one_second(client, contract):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        link = register_until_mail(client)
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        assert registration_purge_expired() == 1
+        assert not PendingRegistration.objects.exists()
+        response = Client().get(path_of(link))
+        page = response.content.decode()
+        assert response.status_code == 410
+        assert "URLの有効期限が切れています" in page and "期限切れ" in page
+        # What to do: register again (or log in when it was completed), and when it expired.
+        assert 'href="/mypage/register/"' in page and "会員登録をやり直す" in page
+        assert 'href="/mypage/login/"' in page
+        expired = timezone.localtime(start + timedelta(hours=24))
+        assert f"{expired:%Y}年{expired.month}月{expired.day}日 {expired:%H:%M}" in page
+        other = Client()
+        assert other.get(path_of(link)).status_code == 410
+        assert other.post("/mypage/register/password/", {"password": PASSWORD}).status_code == 404
+    assert not User.objects.exists()
+
+
+def test_a_link_that_expired_between_landing_and_posting_after_the_purge_says_so(client, contract):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        link = register_until_mail(client)
+    other = Client()
+    with time_machine.travel(start + timedelta(hours=23), tick=False):
+        assert other.get(path_of(link)).status_code == 302
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        registration_purge_expired()
+        response = other.post("/mypage/register/password/", {"password": PASSWORD})
+    assert response.status_code == 410 and "期限切れ" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def _retimed(link: str, moment) -> str:
+    """The link with its time part replaced (its signature left as it was)."""
+    token, _stamp, signature = path_of(link).rstrip("/").rsplit("/", 1)[-1].split(".")
+    new = signing.b62_encode(int(moment.timestamp()))
+    return f"/mypage/register/complete/{token}.{new}.{signature}/"
+
+
+def test_a_changed_time_never_makes_an_expired_link_valid_or_an_invalid_one_expired(
+    client, contract
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        link = register_until_mail(client)
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        registration_purge_expired()
+        # An expired link made to look recent: invalid, not valid.
+        assert Client().get(_retimed(link, timezone.now())).status_code == 404
+        # The genuine link says expired; the bare token (its time dropped) is just unknown now.
+        assert Client().get(path_of(link)).status_code == 410
+        token = path_of(link).rstrip("/").rsplit("/", 1)[-1].split(".")[0]
+        assert Client().get(f"/mypage/register/complete/{token}/").status_code == 404
+    # A link still valid, its time changed: invalid (the signature no longer matches).
+    with time_machine.travel(start, tick=False):
+        fresh = register_until_mail(
+            Client(), email="fresh@example.jp", email_confirm="fresh@example.jp"
+        )
+        assert Client().get(_retimed(fresh, start - timedelta(hours=30))).status_code == 404
+        assert Client().get(path_of(fresh)).status_code == 302
+
+
+def test_a_forged_old_link_is_invalid_not_expired(client, settings):
+    """Unknown tokens with a time long past: unsigned, signed with another key, or signed right
+    but for a token never issued — none says "expired"."""
+    old = timezone.now() - timedelta(days=3)
+    stamp = signing.b62_encode(int(old.timestamp()))
+    fake = "A" * 43
+    other_key = signing.Signer(key="not-our-key", salt=LINK_SALT, sep=".")
+    for value in (
+        f"{fake}.{stamp}",
+        f"{fake}.{stamp}.{'B' * 43}",
+        other_key.sign(f"{fake}.{stamp}"),
+        f"{fake}.{stamp}.",
+        "..",
+    ):
+        response = client.get(f"/mypage/register/complete/{value}/")
+        assert response.status_code == 404, value
+        assert "このURLは無効です" in response.content.decode()
+    # A token we signed ourselves but never stored, still within 24 hours: unknown, so invalid.
+    recent = registration_link_value("C" * 43, timezone.now() - timedelta(hours=1))
+    assert client.get(f"/mypage/register/complete/{recent}/").status_code == 404
+
+
+def test_a_link_signed_with_a_time_in_the_future_is_refused_even_without_its_record(client):
+    future = timezone.now() + timedelta(hours=1)
+    registration_submit(data=registration_data(), now=future)
+    link = re.search(r"https?://\S+", OutboundMail.objects.get(kind="registration").body).group()
+    assert client.get(path_of(link)).status_code == 404
+    PendingRegistration.objects.all().delete()
+    assert client.get(path_of(link)).status_code == 404
+
+
+def test_a_link_mailed_before_links_were_signed_still_works(client, contract):
+    """Links sent in the 24 hours before this change carry the bare token."""
+    now = timezone.now()
+    PendingRegistration.objects.create(
+        email="legacy@example.jp",
+        password_hash=make_password(PASSWORD),
+        name="継続 太郎",
+        kana="ケイゾク タロウ",
+        birth_date=date(1980, 4, 1),
+        postal_code="1000005",
+        address="東京都千代田区丸の内一丁目2番3号",
+        phone="0312345678",
+        contract_ids=[contract.pk],
+        token_hash=token_hash("L" * 43),
+        created_at=now,
+        expires_at=now + timedelta(hours=24),
+    )
+    assert complete(Client(), f"/mypage/register/complete/{'L' * 43}/").status_code == 302
+    assert User.objects.filter(email="legacy@example.jp").exists()
+
+
+def test_a_link_survives_a_secret_key_rotation_with_the_old_key_as_fallback(
+    client, contract, settings
+):
+    link = register_until_mail(client)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-brand-new-key-" * 4, [old]
+    assert complete(Client(), link).status_code == 302
 
 
 def test_an_unknown_token_gets_the_invalid_page(client):

@@ -12,7 +12,13 @@ from .conftest import login_staff, make_application, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db
 
-POST_ONLY = {"application_accept", "application_refer", "application_withdraw", "import_confirm"}
+POST_ONLY = {
+    "application_accept",
+    "application_refer",
+    "application_withdraw",
+    "import_confirm",
+    "chat_unanswered_resolve",
+}
 
 
 def _patterns() -> list[URLPattern]:
@@ -35,6 +41,7 @@ def _object_kwargs(name: str, *, contract, application, group) -> dict:
         "application_refer": application,
         "application_withdraw": application,
         "export_payroll": group,
+        "export_payroll_cp932": group,
     }
     assert name in objects, f"add the object of the new URL {name!r} to this test"
     return {"pk": objects[name].pk}

@@ -104,3 +104,27 @@ def test_top_gives_at_most_three_entries_best_first(index):
 def test_the_index_of_the_help_content_is_built_once_per_process():
     assert retrieval.index() is retrieval.index()
     assert len(retrieval.index().entries) >= 60
+
+
+def test_sudachi_synonym_groups_join_words_the_dictionary_knows_as_synonyms():
+    moving = {t for t in text.terms("引っ越し") if t.startswith(text.SYNONYM)}
+    assert moving and moving <= set(text.terms("転居"))
+
+
+def test_kana_trigrams_of_the_reading_meet_kanji_typos_and_kana():
+    kanji = set(text.analyse("事故有係数適用期間").sounds)
+    assert len(kanji & set(text.analyse("じこありけいすう てきようきかん").sounds)) >= 6
+    assert len(kanji & set(text.analyse("事故有係数適用機関").sounds)) >= 8  # 機関 for 期間
+
+
+def test_english_text_is_stemmed_without_stop_words_and_names_the_synonyms_terms():
+    forms = [unit.form for unit in text.analyse_english("How do I renew my policies?").units]
+    assert forms[:2] == ["renew", "polici"] and "how" not in forms
+    assert "パスワード" in {u.form for u in text.analyse_english("I lost my passcode").units}
+
+
+def test_english_questions_rank_the_english_faq():
+    language, ranking = retrieval.rank("I forgot my password")
+    assert language == "en" and ranking.best.id == "password-forgotten"
+    language, ranking = retrieval.rank("パスワードを忘れた", page_language="en")
+    assert language == "ja" and ranking.best.id == "password-forgotten"

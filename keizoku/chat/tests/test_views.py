@@ -33,9 +33,35 @@ def test_a_question_is_answered_with_the_curated_entry_and_its_help_page(client)
     assert "<html" not in html  # a fragment for the widget's log
 
 
-def test_an_english_question_gets_the_japanese_answer(client):
+def test_an_english_question_gets_the_english_answer(client):
+    from django.utils.html import escape
+
+    from keizoku.help.content import faq_entries
+
+    entry = next(e for e in faq_entries() if e.id == "password-forgotten")
     html = ask(client, "I forgot my password").content.decode()
     assert 'href="/help/login/#faq-password-forgotten"' in html
+    assert '<div class="chat__faq" lang="en">' in html  # marked for screen readers
+    assert escape(entry.answer_en.split("\n")[0][:40]) in html and entry.answer[:20] not in html
+    assert escape(entry.question_en) in html
+
+
+def test_a_japanese_question_on_an_english_page_gets_the_japanese_answer(client):
+    html = client.post(
+        "/chat/",
+        {"question": "パスワードを忘れました"},
+        headers={"HX-Request": "true", "Accept-Language": "en"},
+    ).content.decode()
+    assert "パスワード再設定のメール" in html
+
+
+def test_a_lone_abbreviation_on_a_japanese_page_is_read_as_japanese():
+    from keizoku.chat import retrieval
+
+    assert retrieval.language_of("PDF") == "ja"
+    assert retrieval.language_of("PDF", page_language="en") == "en"
+    assert retrieval.language_of("download the PDF") == "en"
+    assert retrieval.language_of("PDFの控え", page_language="en") == "ja"
 
 
 def test_an_unclear_question_offers_three_entries_and_the_contact(client):

@@ -41,3 +41,11 @@ def ja(value) -> str:
     if value in (None, "") or l10n.is_japanese():
         return value
     return format_html('<span lang="ja">{}</span>', value)
+
+
+@register.filter
+def signed_yen(amount) -> str:
+    """A difference: 620 → 「+620円」 / "+¥620", -1230 → 「-1,230円」, 0 → 「0円」."""
+    if amount is None or amount == "":
+        return ""
+    return ("+" if int(amount) > 0 else "") + l10n.yen(amount)

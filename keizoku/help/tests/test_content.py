@@ -56,24 +56,68 @@ def test_every_help_page_has_faq_entries():
     assert used == {page.slug for page in help_pages()}
 
 
-def test_the_eval_set_has_at_least_150_questions_naming_existing_entries():
+def test_the_eval_set_has_at_least_400_questions_naming_existing_entries():
     questions = eval_questions()
-    assert len(questions) >= 150
+    assert len(questions) >= 400
     known = {entry.id for entry in faq_entries()}
-    assert all(expected in known for _text, expected in questions)
-    texts = [text for text, _expected in questions]
+    assert all(question.expected in known for question in questions)
+    texts = [question.text for question in questions]
     assert len(set(texts)) == len(texts), "a question appears twice"
 
 
 def test_the_eval_set_is_written_as_customers_type_not_copied_from_the_faq():
     questions = eval_questions()
     faq_questions = {entry.question for entry in faq_entries()}
-    assert not [text for text, _ in questions if text in faq_questions]
-    texts = [text for text, _ in questions]
+    assert not [q.text for q in questions if q.text in faq_questions]
+    texts = [q.text for q in questions]
     assert sum(bool(re.search(r"[ｦ-ﾟ]", text)) for text in texts) >= 5  # half-width kana
     assert sum(bool(re.fullmatch(r"[ -~]+", text)) for text in texts) >= 15  # English
     # The set covers most of the FAQ, not a handful of easy entries.
-    assert len({expected for _, expected in questions}) >= 0.9 * len(faq_entries())
+    assert len({q.expected for q in questions}) >= 0.9 * len(faq_entries())
+
+
+def test_at_least_100_questions_are_written_in_the_styles_the_first_set_lacked():
+    styles = Counter(q.style for q in eval_questions() if q.style)
+    assert sum(styles.values()) >= 100
+    assert set(styles) == set(content.EVAL_STYLES) - {""}
+    assert min(styles.values()) >= 10, styles
+    # Each style is what it says: English in ASCII, kana questions mostly without kanji.
+    for question in eval_questions():
+        if question.style == "english":
+            assert re.fullmatch(r"[ -~]+", question.text), question.text
+        if question.style == "kana":
+            kanji = len(re.findall(r"[一-龥]", question.text))
+            assert kanji <= len(question.text) / 4, question.text
+
+
+def test_the_split_is_stratified_by_faq_entry():
+    questions = eval_questions()
+    held_out = [q for q in questions if q.part == "held-out"]
+    assert len(held_out) >= 100
+    # Every FAQ entry has held-out questions, and tuning ones.
+    ids = {entry.id for entry in faq_entries()}
+    assert {q.expected for q in held_out} == ids
+    assert {q.expected for q in questions if q.part == "tuning"} == ids
+
+
+def test_a_question_without_a_part_or_in_an_unknown_style_is_refused(broken):
+    _append(broken / "eval.toml", '\n[[question]]\ntext = "なにこれ"\nexpected = "logout"\n')
+    with pytest.raises(ContentError, match="part must be one of"):
+        eval_questions()
+    _append(broken / "eval.toml", 'part = "tuning"\nstyle = "poetry"\n')
+    eval_questions.cache_clear()
+    with pytest.raises(ContentError, match="unknown style"):
+        eval_questions()
+
+
+def test_a_question_twice_is_refused(broken):
+    first = tomllib.loads((broken / "eval.toml").read_text("utf-8"))["question"][0]
+    _append(
+        broken / "eval.toml",
+        f'\n[[question]]\ntext = "{first["text"]}"\nexpected = "logout"\npart = "held-out"\n',
+    )
+    with pytest.raises(ContentError, match="appears twice"):
+        eval_questions()
 
 
 def test_the_procedure_pages_follow_the_guide_in_order():
@@ -182,7 +226,10 @@ def test_an_entry_without_its_english_is_refused(broken, field):
 
 
 def test_an_eval_question_naming_an_unknown_entry_is_refused(broken):
-    _append(broken / "eval.toml", '\n[[question]]\ntext = "なにこれ"\nexpected = "no-such-id"\n')
+    _append(
+        broken / "eval.toml",
+        '\n[[question]]\ntext = "なにこれ"\nexpected = "no-such-id"\npart = "tuning"\n',
+    )
     with pytest.raises(ContentError, match="unknown FAQ id"):
         eval_questions()
 

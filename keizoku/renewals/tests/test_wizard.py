@@ -1,5 +1,6 @@
 """Clickar, steps 10–21 through HTTP: order, server-side state and prices, referrals, the window."""
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import time_machine
 from keizoku.accounts.models import PolicyLink
 from keizoku.core.models import AuditEvent
 from keizoku.core.testing import make_contract
+from keizoku.renewals import steps
 from keizoku.renewals.models import Application
 
 from .conftest import STEP_DATA, login, make_member, step_url, walk
@@ -88,6 +90,28 @@ def test_every_step_shows_its_guide_label(client, member, contract):
         assert f"<h1>{label}</h1>" in response.content.decode(), slug
 
 
+def test_the_step_bar_names_every_step_and_tells_where_the_customer_is(client, member, contract):
+    walk(client, contract, until="plan")
+    html = client.get(step_url(contract, "plan")).content.decode()
+    bar = re.search(r'<nav class="progress".*?</nav>', html, re.S).group()
+    items = re.findall(r"<li.*?</li>", bar, re.S)
+    assert len(items) == len(steps.STEPS) == 11
+    for item, step in zip(items, steps.STEPS, strict=True):
+        assert f'<span class="progress__title">{step.title}</span>' in item
+        assert f"{step.number}</span>" in item
+    # 15 is the current step, for eyes and for screen readers; 10–14 are done; 16–20 are not.
+    [current] = [item for item in items if 'aria-current="step"' in item]
+    assert "補償内容の選択" in current and "（現在の手順）" in current
+    assert all("（完了）" in item for item in items[:5])
+    assert not any("（完了）" in item for item in items[5:])
+    # Above the bar: 「手順 15／20 補償内容の選択」, and "step 15 of 20" in words for screen readers.
+    now = re.search(r'<p class="progress__now".*?</p>', bar, re.S).group()
+    assert re.sub(r"<[^>]+>", "", now).startswith("手順 15／20")
+    assert '<span aria-hidden="true">手順 15／20</span>' in now
+    assert '<span class="visually-hidden">全20手順のうち手順15</span>' in now
+    assert '<span class="progress__now-title">補償内容の選択</span>' in now
+
+
 def test_the_current_contract_is_shown_as_it_stands(client, member, contract):
     walk(client, contract, until="current")
     html = client.get(step_url(contract, "current")).content.decode()
@@ -95,9 +119,13 @@ def test_the_current_contract_is_shown_as_it_stands(client, member, contract):
         assert text in html
 
 
-def test_the_plan_step_shows_three_plans_side_by_side_each_with_a_premium(client, member, contract):
-    walk(client, contract, until="plan")
-    html = client.get(step_url(contract, "plan")).content.decode()
+def test_the_plan_step_shows_three_plans_side_by_side_each_with_a_premium(client, group):
+    thin = make_contract(group=group, policy_number="P-0003", personal_injury="30000000")
+    user = make_member("thin@example.jp")
+    PolicyLink.objects.create(member=user, contract=thin)
+    login(client, user)
+    walk(client, thin, until="plan")
+    html = client.get(step_url(thin, "plan")).content.decode()
     for label in ["前年同等プラン", "おすすめプラン", "カスタマイズ"]:
         assert label in html
     assert html.count('class="price"') == 3
