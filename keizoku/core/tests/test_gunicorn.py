@@ -83,12 +83,15 @@ def test_metrics_sum_every_worker_and_the_access_log_is_json_with_request_ids(tm
             return len(seen) >= 30 and len(pids) >= 2
 
         wait_until(served_by_two_workers, timeout=120)  # the second may boot late on a busy machine
+        # A worker writes its access line after the answer: wait for every line before the kill.
+        wait_until(lambda: set(seen) <= {line["request_id"] for line in access_lines(log)})
         victim = access_lines(log)[-1]["pid"]
         os.kill(victim, signal.SIGKILL)
         wait_until(lambda: "Booting worker" in log.read_text().split(f'"pid": {victim}')[-1])
         for _ in range(10):
             seen.append(get(port, "/livez").getheader("X-Request-ID"))
 
+        wait_until(lambda: set(seen) <= {line["request_id"] for line in access_lines(log)})
         text = get(port, "/metrics").body.decode()
     finally:
         server.send_signal(signal.SIGTERM)
