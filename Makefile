@@ -43,18 +43,22 @@ system-deps:
 system-deps-test:
 	@tools/system-deps.sh test
 
+# A laptop's host names unless the environment says otherwise (DEBUG=0 needs them set).
+run: export ALLOWED_HOSTS ?= localhost,127.0.0.1,[::1]
 run: system-deps setup .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --if-empty
 	@echo
 	@echo "  Keizoku is starting on http://localhost:$(PORT)/"
 	@echo "    agency site:  http://localhost:$(PORT)/agency/DEMO/"
 	@echo "    MyPage login: http://localhost:$(PORT)/mypage/login/"
-	@echo "    mailbox:      http://localhost:$(PORT)/dev/mailbox/"
+	@echo "    mailbox:      http://localhost:$(PORT)/dev/mailbox/ (DEBUG on)"
 	@echo "  The demo contracts above can be used to register. Ctrl-C stops the server and the worker."
 	@echo
-	exec .venv/bin/honcho -f Procfile start
+	@# The settings read .env themselves, the environment winning; honcho would let .env win.
+	exec .venv/bin/honcho start --procfile Procfile --env /dev/null
 
 test: system-deps-test setup test-only
 

@@ -11,8 +11,9 @@ from django.utils.csp import CSP
 from config.env import env_bool, env_int, env_list, env_str, mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The laptop's files (the default SQLite database, test artefacts): created only when used, so
+# that a production host (PostgreSQL) writes nothing of its own (docs/operations.md).
 VAR_DIR = Path(env_str("KEIZOKU_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _load_dotenv(path: Path) -> None:
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "keizoku.core.observability.ObservabilityMiddleware",  # request id, metrics: first
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -132,6 +134,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and a busy timeout let the web server and the worker share the file.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -222,7 +225,11 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "keizoku.core.views.csrf_failure"
 # Proxies in front that append to X-Forwarded-For (a load balancer: 1). Rate limits, lockout and
 # the audit trail then see the customer's address rather than the proxy's.
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# The same count decides whether X-Request-ID comes from the proxy (keizoku.core.observability).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# /metrics answers loopback requests, and others bearing this token (Authorization: Bearer).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 HTTPS = BASE_URL.startswith("https://")
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -289,7 +296,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "keizoku.core.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"request_id": {"()": "keizoku.core.logging.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("livez", core_views.livez, name="livez"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("i18n/setlang/", accounts_views.language_set, name="set_language"),
     path("agency/", include("keizoku.contracts.urls")),
     path("mypage/", include("keizoku.accounts.urls")),

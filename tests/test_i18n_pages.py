@@ -54,6 +54,9 @@ PERSONAL = {  # asks the chat for its four personal answers at once
 CUSTOMER_APPS = ("core", "contracts", "accounts", "renewals", "notifications", "help", "chat")
 # Templates the walk does not reach, each with the reason (keep this list short).
 NOT_WALKED = {
+    # The load balancer's own 503, rendered once at deploy (loadbalancer_errorfiles) in both
+    # languages on one page: keizoku/core/tests/test_operations.py checks it.
+    "core/loadbalancer_503.html",
     # The developer's mailbox (EMAIL_URL=mailbox:, DEBUG only): not a customer page.
     "notifications/mailbox.html",
     "notifications/mailbox_message.html",
@@ -95,10 +98,17 @@ def database_down(request):
     raise OperationalError("connection refused")
 
 
+def rate_limited(request):
+    from allauth.core.ratelimit import respond_429
+
+    return respond_429(request)
+
+
 urlpatterns = [
     path("i18n-scan/403/", forbidden),
     path("i18n-scan/500/", broken),
     path("i18n-scan/503/", database_down),
+    path("i18n-scan/429/", rate_limited),
     *project_urls.urlpatterns,
 ]
 handler400 = project_urls.handler400
@@ -307,6 +317,7 @@ def _errors(walk: Walk) -> None:
     walk.get(client, "403", "/i18n-scan/403/", status=403)
     walk.get(client, "500", "/i18n-scan/500/", status=500)
     walk.get(client, "503", "/i18n-scan/503/", status=503)
+    walk.get(client, "429", "/i18n-scan/429/", status=429)
     walk.get(client, "400", "/", status=400, HTTP_HOST="evil.example")
     strict = walk.client(enforce_csrf_checks=True)
     walk.post(strict, "403 csrf", reverse("account_login"), {}, status=403)

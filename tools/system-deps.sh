@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Keizoku needs that the machine lacks: `run` (web + PDFs, and
 # gettext's msgfmt for the English catalogue) or `test` (also Chromium, the Japanese fonts,
-# pdftotext, and gettext's xgettext/msgmerge for the catalogue test). Only as root on Debian; elsewhere it
+# pdftotext, gettext's xgettext/msgmerge for the catalogue test, HAProxy for the fault suite).
+# Only as root on Debian; elsewhere it
 # says what is missing and leaves the machine alone.
 set -euo pipefail
 profile=${1:-run}
 packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext)
 if [ "$profile" = test ]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium poppler-utils haproxy)
 fi
 missing=()
 for package in "${packages[@]}"; do

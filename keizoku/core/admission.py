@@ -31,6 +31,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 SUSTAINED = 1.0  # seconds the queue must stay non-empty before the short budget applies
 SECRET_FIELDS = ("code", "credential")  # one-time codes, passkey assertions: never on a page
@@ -170,6 +172,7 @@ def shed(request: HttpRequest, decision: Decision) -> HttpResponse:
     response["Retry-After"] = str(retry_after)
     response._has_been_logged = True  # not one error line per refusal: _log_shed summarises
     _log_shed(decision)
+    metrics.overload_rejected()
     return response
 
 

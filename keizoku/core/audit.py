@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
+from . import metrics
 from .http import client_ip
 from .models import AuditEvent
 
@@ -19,6 +20,7 @@ def audit_record(
 ) -> AuditEvent:
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    transaction.on_commit(lambda: metrics.audit_observe(action))
     return AuditEvent.objects.create(
         action=action,
         actor=actor if actor is not None and actor.pk else None,

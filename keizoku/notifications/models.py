@@ -60,3 +60,22 @@ class MailboxMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+
+
+class PeriodicJob(models.Model):
+    """The shared schedule of one periodic job (keizoku.notifications.periodic): whichever
+    ``periodic`` process claims a due period runs the job, so one per host is safe."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    next_run_at = models.DateTimeField()
+    # Only without PostgreSQL's advisory locks (SQLite): the run in progress holds this lease.
+    running_until = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    last_runner = models.CharField(max_length=200, blank=True)  # host:pid
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 from django.tasks import TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.template.loader import render_to_string
@@ -16,7 +16,7 @@ from .models import OutboundMail
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # a worker that has not finished a send by then is presumed dead
+LEASE = timedelta(minutes=2)  # a worker that has not finished sending one mail by then is dead
 MAX_ATTEMPTS = 20  # about 15 hours of retries with the back-off below
 SWEEP_GRACE = timedelta(minutes=2)
 
@@ -121,43 +121,50 @@ def _message(mail: OutboundMail) -> EmailMessage:
 def mail_deliver_many(*, mail_ids: list[int], now: datetime | None = None) -> int:
     """Send the due mails among ``mail_ids`` over one SMTP connection; returns how many went.
 
-    A mail that fails (or every mail not sent yet when the connection itself fails) goes back to
-    the queue with the back-off, or to ``failed`` after MAX_ATTEMPTS; the others are not held up.
+    Each mail is claimed just before it is sent and marked sent just after, so a worker killed
+    in the middle of a batch leaves at most the one mail it was sending (re-queued after its
+    lease, with the same Message-ID); the rest stay queued for the sweep. A mail that fails (or
+    every mail not tried yet when the connection itself fails) goes back to the queue with the
+    back-off, or to ``failed`` after MAX_ATTEMPTS; the others are not held up.
     """
-    now = now or timezone.now()
-    claimed = [mail_id for mail_id in mail_ids if _claim(mail_id, now)]
-    if not claimed:
-        return 0
-    mails = list(OutboundMail.objects.filter(pk__in=claimed).order_by("pk"))
-    sent: list[OutboundMail] = []
-    failed: list[tuple[OutboundMail, Exception]] = []
+    clock = (lambda: now) if now is not None else timezone.now
+    mails = list(OutboundMail.objects.filter(pk__in=mail_ids).order_by("pk"))
+    tried: set[int] = set()
+    sent = 0
     try:
         with mailers["default"] as connection:
             for mail in mails:
+                tried.add(mail.pk)
+                moment = clock()
+                if not _claim(mail.pk, moment):
+                    continue  # not due, already sent, or another worker has it
                 try:
                     connection.send_messages([_message(mail)])
                 except Exception as error:
-                    failed.append((mail, error))
+                    _retry_later(mail, error, moment)
                 else:
-                    sent.append(mail)
+                    _mark_sent(mail, moment)
+                    sent += 1
     except Exception as error:  # opening or closing the connection: the rest waits for a retry
-        done = {mail.pk for mail in sent} | {mail.pk for mail, _ in failed}
-        failed += [(mail, error) for mail in mails if mail.pk not in done]
-    OutboundMail.objects.filter(pk__in=[mail.pk for mail in sent]).update(
+        for mail in mails:
+            if mail.pk not in tried and _claim(mail.pk, clock()):
+                _retry_later(mail, error, clock())
+    return sent
+
+
+def _mark_sent(mail: OutboundMail, now: datetime) -> None:
+    OutboundMail.objects.filter(pk=mail.pk).update(
         status=OutboundMail.Status.SENT,
         sent_at=now,
         lease_until=None,
         attempts=F("attempts") + 1,
         last_error="",
     )
-    for mail in sent:
-        logger.info("mail sent", extra={"mail_id": mail.pk, "kind": mail.kind})
-    for mail, error in failed:
-        _retry_later(mail, error, now)
-    return len(sent)
+    logger.info("mail sent", extra={"mail_id": mail.pk, "kind": mail.kind})
 
 
 def _retry_later(mail: OutboundMail, error: Exception, now: datetime) -> None:
+    mail.refresh_from_db(fields=["attempts"])  # another worker may have tried it since we read it
     attempts = mail.attempts + 1
     gave_up = attempts >= MAX_ATTEMPTS
     next_at = now + backoff(attempts)
@@ -207,3 +214,42 @@ def mail_sweep(*, now: datetime | None = None) -> int:
     if requeued:
         logger.warning("mails re-queued by the sweep", extra={"count": requeued})
     return requeued
+
+
+def outbox_backlog(*, now: datetime | None = None) -> dict[str, int]:
+    """The mails not sent yet, for /healthz and /metrics: ``pending`` (first try), ``retrying``
+    (tried before), ``failed`` (gave up), and the age of the oldest not sent nor given up."""
+    now = now or timezone.now()
+    unsent = OutboundMail.objects.filter(
+        status__in=[OutboundMail.Status.QUEUED, OutboundMail.Status.SENDING]
+    ).aggregate(
+        pending=Count("pk", filter=Q(attempts=0)),
+        retrying=Count("pk", filter=Q(attempts__gt=0)),
+        oldest=Min("created_at"),
+    )
+    oldest = unsent["oldest"]
+    return {
+        "pending": unsent["pending"],
+        "retrying": unsent["retrying"],
+        "failed": OutboundMail.objects.filter(status=OutboundMail.Status.FAILED).count(),
+        "oldest_pending_age_seconds": max(0, int((now - oldest).total_seconds())) if oldest else 0,
+    }
+
+
+def mail_requeue_failed(*, now: datetime | None = None) -> int:
+    """Give the mails that gave up (``failed`` after MAX_ATTEMPTS) a new round of tries, once the
+    cause is fixed (docs/operations.md, "The SMTP relay is down"). Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        for mail in OutboundMail.objects.select_for_update().filter(
+            status=OutboundMail.Status.FAILED
+        ):
+            OutboundMail.objects.filter(pk=mail.pk).update(
+                status=OutboundMail.Status.QUEUED, attempts=0, next_attempt_at=now
+            )
+            _enqueue(mail)
+            count += 1
+    if count:
+        logger.warning("failed mails re-queued", extra={"count": count})
+    return count

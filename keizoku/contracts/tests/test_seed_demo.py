@@ -47,3 +47,10 @@ def test_demo_data_needs_debug_or_force(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         seed()
     assert not Agency.objects.exists()
+
+
+def test_make_runs_mode_with_debug_off_skips_the_demo_data_in_one_line(settings):
+    settings.DEBUG = False
+    output = seed(if_empty=True)
+    assert output == "DEBUG is off: demo data not loaded (seed_demo --force loads it).\n"
+    assert not Agency.objects.exists()

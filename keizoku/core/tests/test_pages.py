@@ -131,11 +131,6 @@ def test_a_post_without_the_csrf_token_is_refused_in_japanese():
     assert "ページを再読み込みし、もう一度送信してください" in html
 
 
-def test_health_and_liveness(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/livez").content == b"ok"
-
-
 def test_behind_a_proxy_limits_and_the_audit_trail_see_each_customers_address(settings):
     from keizoku.core.models import AuditEvent
     from keizoku.core.testing import make_member

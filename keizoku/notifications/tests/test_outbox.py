@@ -373,3 +373,56 @@ def test_two_workers_on_one_batch_send_each_mail_once(smtp_server):
         thread.join()
     assert sum(counts) == 6
     assert len(smtp_server.messages) == 6
+
+
+def test_mails_that_gave_up_are_requeued_by_the_command_and_sent_once(smtp_server):
+    mail = queue()
+    OutboundMail.objects.filter(pk=mail.pk).update(status="failed", attempts=MAX_ATTEMPTS)
+    DBTaskResult.objects.all().delete()
+    out = io.StringIO()
+    call_command("mail_requeue_failed", stdout=out)
+    assert out.getvalue() == "1 failed mails re-queued\n"
+    run_worker()
+    call_command("mail_requeue_failed", stdout=io.StringIO())  # nothing left to re-queue
+    run_worker()
+    assert len(smtp_server.messages) == 1
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == (OutboundMail.Status.SENT, 1)
+
+
+def test_a_batch_claims_each_mail_just_before_it_and_marks_it_sent_just_after(smtp_server):
+    """So a worker killed in the middle leaves only the mail in flight (the others are sent, or
+    still queued for the sweep)."""
+    import asyncio
+
+    ids = [
+        mail_queue(
+            key=f"bulk:{i}",
+            kind="notice",
+            to=f"m{i}@example.jp",
+            subject=SUBJECT,
+            body=BODY,
+            enqueue=False,
+        ).pk
+        for i in range(3)
+    ]
+    during: list[list[str]] = []
+    receive = smtp_server.handle_DATA
+
+    def statuses() -> list[str]:
+        try:
+            return list(OutboundMail.objects.order_by("pk").values_list("status", flat=True))
+        finally:
+            connection.close()
+
+    async def watching(server, session, envelope):
+        during.append(await asyncio.to_thread(statuses))  # as the SMTP server receives it
+        return await receive(server, session, envelope)
+
+    smtp_server.handle_DATA = watching
+    assert mail_deliver_many(mail_ids=ids) == 3
+    assert during == [
+        ["sending", "queued", "queued"],
+        ["sent", "sending", "queued"],
+        ["sent", "sent", "sending"],
+    ]

@@ -376,11 +376,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="do nothing when the database already holds an agency",
+            help="make run's mode: load nothing, with a one-line message, when the database "
+            "already holds an agency or when DEBUG is off (a production-like run)",
         )
         parser.add_argument("--force", action="store_true", help="allow with DEBUG off")
 
     def handle(self, *args, if_empty: bool, force: bool, **options):
+        if not (settings.DEBUG or force) and if_empty:
+            self.stdout.write("DEBUG is off: demo data not loaded (seed_demo --force loads it).")
+            return
         if not (settings.DEBUG or force):
             raise CommandError("seed_demo loads demo data: run it with DEBUG on, or --force.")
         if if_empty and Agency.objects.exists():

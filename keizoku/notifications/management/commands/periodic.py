@@ -4,37 +4,33 @@ import logging
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
-from keizoku.notifications.periodic import JOBS
+from keizoku.notifications import periodic
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run the periodic jobs forever (or once, for cron)."
+    help = (
+        "Run the periodic jobs forever (or once, for cron). The schedule is shared through the "
+        "database: one process per host is safe, each job runs once per period."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="run every job once and exit")
+        parser.add_argument(
+            "--once", action="store_true", help="run the jobs that are due once and exit"
+        )
 
     def handle(self, *args, once: bool, **options):
-        last_run: dict[str, float] = {}
         while True:
-            for job in JOBS:
-                if (
-                    not once
-                    and time.monotonic() - last_run.get(job.name, -1e9) < job.every.total_seconds()
-                ):
-                    continue
+            for job in periodic.JOBS:
                 close_old_connections()
                 try:
-                    result = job.run()
-                except Exception:
-                    # One failing job (database restarting, say) must not stop the others.
-                    logger.exception("periodic job failed", extra={"job": job.name})
-                else:
-                    logger.info("periodic job ran", extra={"job": job.name, "result": str(result)})
-                last_run[job.name] = time.monotonic()
+                    periodic.job_run_if_due(job)
+                except DatabaseError:
+                    # The database is restarting or cut our connection: try again next tick.
+                    logger.warning("periodic: database unavailable", extra={"job": job.name})
             if once:
                 return
-            time.sleep(5)
+            time.sleep(periodic.TICK)
