@@ -223,6 +223,7 @@ ACTION_LABELS: dict[str, str] = {
     "application.status": _("申込の状態変更"),
     "application.message": _("代理店からのメッセージ"),
     "application.quote_invalidated": _("保険料の再計算が必要に"),
+    "application.referral_set": _("告知事項による代理店確認の変更"),
     "auth.login": _("ログイン"),
     "auth.login_failed": _("ログイン失敗"),
     "auth.login_refused_throttled": _("ログイン制限による拒否"),

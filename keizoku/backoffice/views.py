@@ -37,6 +37,7 @@ from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.core.models import AuditEvent
 from keizoku.renewals import exports
+from keizoku.renewals import selectors as renewal_selectors
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import (
     ApplicationError,
@@ -263,7 +264,8 @@ def _application_context(request, application, **forms) -> dict:
     return {
         "application": application,
         "contract": application.contract,
-        "quote": application.quote or {},
+        "quote": application.quote,
+        "summary": renewal_selectors.application_summary(application),
         "member_email": selectors.mask_email(application.member.email),
         "accept_form": forms.get("accept_form") or VersionForm(initial=version),
         "refer_form": forms.get("refer_form") or ReferForm(initial=version),

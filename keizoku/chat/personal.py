@@ -25,6 +25,7 @@ from keizoku.rating import grades
 from keizoku.renewals import labels, pricing
 from keizoku.renewals.models import Application
 from keizoku.renewals.selectors import member_applications
+from keizoku.renewals.snapshot import Quote
 
 
 class Intent(StrEnum):
@@ -155,9 +156,9 @@ def _status_fact(policy: MemberPolicy, application: Application | None) -> Polic
     return _fact(policy, text)
 
 
-def _quote(policy: MemberPolicy, application: Application | None, now: datetime) -> dict:
+def _quote(policy: MemberPolicy, application: Application | None, now: datetime) -> Quote:
     """The quote the member saw for the chosen plan if any, else the contract's renewal quote."""
-    if application is not None and application.quote:
+    if application is not None and application.quote is not None:
         return application.quote
     return pricing.contract_quote(policy.contract, now=now)
 
@@ -166,23 +167,23 @@ def _premium_fact(
     policy: MemberPolicy, application: Application | None, now: datetime
 ) -> PolicyFact:
     try:
-        explanation = _quote(policy, application, now)["explanation"]
+        explanation = _quote(policy, application, now).explanation
     except (LookupError, ValueError):  # no rating table for that date, or data out of range
         return _fact(policy, _("保険料を計算できませんでした。代理店にお問い合わせください。"))
-    difference = explanation["difference"]
+    difference = explanation.difference
     text = _(
         "前年の年間保険料%(previous)sに対し、更改後は%(new)s（%(difference)s）です。内訳は次のとおりです。"
     ) % {
-        "previous": l10n.yen(explanation["previous"]),
-        "new": l10n.yen(explanation["new"]),
+        "previous": l10n.yen(explanation.previous),
+        "new": l10n.yen(explanation.new),
         "difference": _signed_yen(difference),
     }
     # The stored labels are the engine's Japanese: the words come from the cause's code.
     parts = tuple(
         _("%(cause)s：%(amount)s")
-        % {"cause": labels.CAUSE_LABELS[part["cause"]], "amount": _signed_yen(part["amount"])}
-        for part in explanation["parts"]
-        if part["amount"]
+        % {"cause": labels.CAUSE_LABELS[part.cause], "amount": _signed_yen(part.amount)}
+        for part in explanation.parts
+        if part.amount
     )
     if not parts:
         parts = (_("変更はありません。"),)

@@ -253,18 +253,16 @@ def exportable_applications(applications: QuerySet[Application] | None = None):
 def application_rows(applications: QuerySet[Application]) -> Iterator[dict[str, Any]]:
     for application in applications.iterator(chunk_size=1000):
         contract = application.contract
-        quote = application.quote or {}
+        quote = application.quote
         yield {
             "acceptance_number": application.acceptance_number or "",
             "policy_number": contract.policy_number,
             "status": application.status,
-            "plan": quote.get("plan", ""),
-            "plan_label": quote.get("plan_label", ""),
-            "annual_premium": application.annual_premium
-            if application.annual_premium is not None
-            else quote.get("annual_premium", ""),
+            "plan": quote.plan if quote else "",
+            "plan_label": quote.plan_label if quote else "",
+            "annual_premium": quote.annual_premium if quote else "",
             "accepted_premium": application.accepted_premium,
-            "payment_method": quote.get("payment_method", ""),
+            "payment_method": quote.payment_method if quote else "",
             "period_start": application.period_start.isoformat(),
             "submitted_at": _iso_jst(application.submitted_at),
             "decided_at": _iso_jst(application.decided_at),
@@ -273,14 +271,13 @@ def application_rows(applications: QuerySet[Application]) -> Iterator[dict[str, 
             "holder_name": contract.holder_name,
             "holder_kana": contract.holder_kana,
             "member_type": contract.member_type,
-            "next_grade": quote.get("next_grade", ""),
+            "next_grade": quote.next_grade if quote else "",
         }
 
 
 def installments_of(application: Application) -> list[int]:
     """The 12 monthly amounts: the quote's, or the premium split with the remainder first."""
-    quote = application.quote or {}
-    saved = quote.get("installments") or []
+    saved = application.quote.installments if application.quote else ()
     premium = application.accepted_premium or 0
     if len(saved) == 12 and sum(saved) == premium:
         return [int(amount) for amount in saved]

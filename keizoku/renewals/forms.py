@@ -14,6 +14,8 @@ from keizoku.contracts.models import (
     VehicleUsage,
 )
 
+from .choices import DECLARATIONS, Delivery, Plan
+
 YES_NO = [("yes", _("はい")), ("no", _("いいえ"))]
 
 
@@ -72,40 +74,10 @@ class CustomPlanForm(forms.Form):
 class PlanChoiceForm(forms.Form):
     plan = forms.ChoiceField(
         label=_("補償内容"),
-        choices=[
-            ("same", _("前年同等プラン")),
-            ("recommended", _("おすすめプラン")),
-            ("custom", _("カスタマイズ")),
-        ],
+        choices=Plan.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("プランを選択してください。")},
     )
-
-
-# 17 「告知事項の確認」: (code, question, whether はい refers the application to the agency)
-DECLARATIONS = [
-    (
-        "other_insurance",
-        _("このお車について、他の保険会社の自動車保険にご加入されていますか。"),
-        True,
-    ),
-    (
-        "use_change",
-        _("この1年間で、お車の使用目的（日常・レジャー、通勤・通学、業務）が変わりましたか。"),
-        True,
-    ),
-    ("modified", _("お車に改造（エンジン・車体の変更など）を行っていますか。"), True),
-    (
-        "license_suspended",
-        _("記名被保険者の方は、現在、免許の停止・取消の処分を受けていますか。"),
-        True,
-    ),
-    (
-        "unreported_accident",
-        _("この1年間に、まだ保険会社にご連絡いただいていない事故はありますか。"),
-        True,
-    ),
-]
 
 
 class DeclarationsForm(forms.Form):
@@ -136,10 +108,7 @@ class DeliveryForm(forms.Form):
 
     delivery = forms.ChoiceField(
         label=_("証券・約款の受け取り方法"),
-        choices=[
-            ("web", _("Web証券・Web約款（ペーパーレス割引あり）")),
-            ("paper", _("紙の証券・約款を郵送")),
-        ],
+        choices=Delivery.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("受け取り方法を選択してください。")},
     )

@@ -7,7 +7,7 @@ engine's own Japanese words, so a Japanese page shows exactly what the engine wr
 (``tests/test_labels.py`` holds the two together).
 """
 
-from typing import Any
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.utils import translation
@@ -17,14 +17,11 @@ from django.utils.translation import gettext_lazy
 from keizoku.contracts.models import Deductible, Rider
 from keizoku.core import l10n
 from keizoku.rating.eligibility import RETIREE_AGE_LIMIT
+from keizoku.rating.plans import PlanChange
 
-from .forms import DECLARATIONS
+from .choices import DECLARATIONS, PaymentMethod, Plan
+from .snapshot import Coverages, Quote, QuoteLine, Reason
 
-PLAN_LABELS = {
-    "same": gettext_lazy("前年同等プラン"),
-    "recommended": gettext_lazy("おすすめプラン"),
-    "custom": gettext_lazy("カスタマイズ"),
-}
 LINE_LABELS = {
     "BI": gettext_lazy("対人賠償"),
     "PD": gettext_lazy("対物賠償"),
@@ -44,10 +41,6 @@ CAUSE_LABELS = {
     "coverages": gettext_lazy("補償内容・特約の変更"),
     "discounts": gettext_lazy("割引の変更"),
     "revision": gettext_lazy("保険料率の改定など"),
-}
-PAYMENT_LABELS = {
-    "payroll": gettext_lazy("給与天引き（12回払）"),
-    "transfer": gettext_lazy("口座振替（年払）"),
 }
 PLAN_ERRORS = {
     "personal_injury": gettext_lazy("人身傷害の保険金額を選択してください。"),
@@ -100,7 +93,7 @@ RECOMMENDATION_WHY = {
 
 
 def plan_label(code: str) -> str:
-    return str(PLAN_LABELS[code])
+    return str(Plan(code).label)
 
 
 def plan_error(code: str) -> str:
@@ -122,22 +115,32 @@ def vehicle_label(cover: str, deductible: str, value: int) -> str:
     }
 
 
-def _line_limit(line: dict[str, Any], coverages: dict[str, Any], vehicle_value: int) -> str:
-    code = line["code"]
+def _line_limit(line: QuoteLine, coverages: Coverages, vehicle_value: int) -> str:
+    code = line.code
     if code == "BI":
         return _("無制限")
     if code == "PD":
-        return limit_label(coverages["property_damage"])
+        return limit_label(coverages.property_damage)
     if code == "PI":
-        return limit_label(coverages["personal_injury"])
+        return limit_label(coverages.personal_injury)
     if code == "VH":
-        return vehicle_label(coverages["vehicle_cover"], coverages["deductible"], vehicle_value)
-    return line["limit_label"]  # riders and the Web証券割引 have none
+        return vehicle_label(coverages.vehicle_cover, coverages.deductible, vehicle_value)
+    return line.limit_label  # riders and the Web証券割引 have none
 
 
-def change_text(change: dict[str, Any]) -> dict[str, str]:
-    """A change of 「おすすめプラン」 (rating.plans.PlanChange as a dict): what it is, and why."""
-    code, before, after = change["code"], change["before"], change["after"]
+@dataclass(frozen=True, slots=True)
+class ChangeShown:
+    """A change of 「おすすめプラン」 as the customer reads it (「おすすめの理由」)."""
+
+    title: str
+    why: str
+    annual: int
+    monthly: int
+
+
+def change_text(change: PlanChange) -> ChangeShown:
+    """A change of 「おすすめプラン」 (rating.plans.PlanChange): what it is, why, and its cost."""
+    code, before, after = change.code, change.before, change.after
     if code in Rider.values:
         title = _("%(rider)sを追加") % {"rider": Rider(code).label}
     elif code == "personal_injury":
@@ -157,11 +160,18 @@ def change_text(change: dict[str, Any]) -> dict[str, str]:
         }
     else:
         raise ValueError(f"no words for the recommendation's change {code!r}")
-    return {"title": title, "why": str(RECOMMENDATION_WHY[code])}
+    return ChangeShown(
+        title=title,
+        why=str(RECOMMENDATION_WHY[code]),
+        annual=change.annual,
+        monthly=change.monthly,
+    )
 
 
-def reason_text(reason: dict[str, str]) -> str:
+def reason_text(reason: dict[str, str] | Reason) -> str:
     """A reason to go through the agency, from its code (an old one without: its stored text)."""
+    if isinstance(reason, Reason):
+        reason = {"code": reason.code, "text": reason.text}
     code = reason.get("code", "")
     if code == "retiree_age":
         return str(REASON_TEXTS[code]) % {"limit": RETIREE_AGE_LIMIT}
@@ -179,34 +189,28 @@ def stored_reason(code: str) -> dict[str, str]:
         return {"code": code, "text": reason_text({"code": code})}
 
 
-def quote_shown(quote: dict[str, Any] | None, *, vehicle_value: int) -> dict[str, Any] | None:
-    """A stored quote with every label in the customer's language (the numbers untouched)."""
-    if not quote:
-        return quote
-    coverages = quote["coverages"]
-    shown = {
-        **quote,
-        "plan_label": plan_label(quote["plan"]),
-        "lines": [
-            {
-                **line,
-                "label": str(LINE_LABELS[line["code"]]),
-                "limit_label": _line_limit(line, coverages, vehicle_value),
-            }
-            for line in quote["lines"]
-        ],
-        "reasons": [{**reason, "text": reason_text(reason)} for reason in quote.get("reasons", ())],
-    }
-    if "payment_method" in quote:
-        shown["payment_label"] = str(PAYMENT_LABELS[quote["payment_method"]])
-    if "changes" in quote:
-        shown["changes"] = [{**change, **change_text(change)} for change in quote["changes"]]
-    if "explanation" in quote:
-        explanation = quote["explanation"]
-        shown["explanation"] = {
-            **explanation,
-            "parts": [
-                {**part, "label": str(CAUSE_LABELS[part["cause"]])} for part in explanation["parts"]
-            ],
-        }
-    return shown
+def quote_shown(quote: Quote | None, *, vehicle_value: int) -> Quote | None:
+    """A quote with every label in the customer's language (the numbers untouched)."""
+    if quote is None:
+        return None
+    return replace(
+        quote,
+        plan_label=plan_label(quote.plan),
+        lines=tuple(
+            replace(
+                line,
+                label=str(LINE_LABELS[line.code]),
+                limit_label=_line_limit(line, quote.coverages, vehicle_value),
+            )
+            for line in quote.lines
+        ),
+        reasons=tuple(replace(reason, text=reason_text(reason)) for reason in quote.reasons),
+        payment_label=str(PaymentMethod(quote.payment_method).label),
+        explanation=replace(
+            quote.explanation,
+            parts=tuple(
+                replace(part, label=str(CAUSE_LABELS[part.cause]))
+                for part in quote.explanation.parts
+            ),
+        ),
+    )

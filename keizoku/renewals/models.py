@@ -1,17 +1,57 @@
 """Renewal applications (Clickar): one per policy and renewed period, saved at every step."""
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .snapshot import Answers, Quote
+
+
+class _SnapshotField(models.JSONField):
+    """A JSON column holding one snapshot value (``Quote`` or ``Answers``): read as the typed
+    value (``from_json`` refuses any other shape), written only from it."""
+
+    value_class: ClassVar[type[Quote] | type[Answers]]
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        data = super().from_db_value(value, expression, connection)
+        return None if data is None else self.value_class.from_json(data)
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or isinstance(value, self.value_class):
+            return value
+        return self.value_class.from_json(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is not None and not isinstance(value, self.value_class):
+            raise TypeError(
+                f"{self.name} takes a {self.value_class.__name__}, not {type(value).__name__}"
+            )
+        return super().get_prep_value(None if value is None else value.to_json())
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        value = self.value_from_object(obj)
+        return None if value is None else value.to_json()
+
+
+class QuoteField(_SnapshotField):
+    value_class = Quote
+
+
+class AnswersField(_SnapshotField):
+    value_class = Answers
 
 
 class Application(models.Model):
     """The customer's renewal of one expiring contract, from the first step to the agency's decision.
 
     ``answers`` holds what each wizard step saved; ``quote`` the engine's last result (with the
-    table versions it used) and ``quoted_contract_version`` the contract version it was priced
-    on: a staff change of the contract in the middle invalidates it.
+    table versions it used, and the one premium) and ``quoted_contract_version`` the contract
+    version it was priced on: a staff change of the contract in the middle invalidates it. Both
+    are typed values (``snapshot``), never dicts.
     """
 
     class Status(models.TextChoices):
@@ -29,9 +69,9 @@ class Application(models.Model):
     )
     period_start = models.DateField(_("更改後の始期"))  # the expiring contract's period_end
     status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.DRAFT)
-    answers = models.JSONField(default=dict, blank=True)
+    answers = AnswersField(default=Answers, blank=True)
     completed_steps = models.JSONField(default=list, blank=True)
-    quote = models.JSONField(null=True, blank=True)
+    quote = QuoteField(null=True, blank=True)
     quoted_contract_version = models.PositiveIntegerField(null=True, blank=True)
     referral_reasons = models.JSONField(default=list, blank=True)
     agency_message = models.TextField(_("代理店からのメッセージ"), blank=True)
@@ -39,7 +79,6 @@ class Application(models.Model):
         _("受付番号"), max_length=20, unique=True, null=True, blank=True
     )
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    annual_premium = models.PositiveIntegerField(_("年間保険料"), null=True, blank=True)
     accepted_premium = models.PositiveIntegerField(_("確定保険料"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic lock for staff vs customer
     created_at = models.DateTimeField(auto_now_add=True)

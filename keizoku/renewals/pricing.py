@@ -1,11 +1,14 @@
-"""The wizard's bridge to the rating engine: contracts and answers in, JSON-ready quotes out."""
+"""The wizard's bridge to the rating engine: contracts and answers in, typed quotes out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.contracts.models import Contract
@@ -15,16 +18,21 @@ from keizoku.rating.engine import Coverages, RatingInput
 from keizoku.rating.tables import tables_for
 
 from . import labels
+from .choices import PaymentMethod, Plan
 from .models import Application
-
-# The labels kept in a stored quote (for the agency and the exports): Japanese, the reference.
-# What the customer reads comes from ``labels``, in their language.
-PAYMENT_LABELS = {
-    "payroll": "給与天引き（12回払）",
-    "transfer": "口座振替（年払）",
-}
-CONDITION_KEYS = ("age_condition", "driver_scope", "use", "gold_license")
-
+from .snapshot import (
+    Conditions,
+    Explanation,
+    ExplanationPart,
+    Factor,
+    PlanChoice,
+    Projection,
+    ProjectionRow,
+    Quote,
+    QuoteLine,
+    Reason,
+    TableVersions,
+)
 
 # --- what the customer chose ----------------------------------------------------------------------
 
@@ -39,30 +47,24 @@ def _contract_coverages(contract: Contract) -> Coverages:
     )
 
 
-def _contract_conditions(contract: Contract) -> dict[str, Any]:
-    return {
-        "age_condition": contract.age_condition,
-        "driver_scope": contract.driver_scope,
-        "use": contract.use,
-        "gold_license": contract.gold_license,
-    }
+def contract_conditions(contract: Contract) -> Conditions:
+    """The expiring contract's own ご契約条件 (what step 14 starts from)."""
+    return Conditions(
+        age_condition=contract.age_condition,
+        driver_scope=contract.driver_scope,
+        use=contract.use,
+        gold_license=contract.gold_license,
+    )
 
 
-def _conditions(application: Application) -> dict[str, Any]:
-    """Step 14's answers over the contract's own values (absent → the contract's)."""
-    conditions = _contract_conditions(application.contract)
-    saved = application.answers.get("conditions") or {}
-    for key in CONDITION_KEYS:
-        if key in saved and saved[key] not in (None, ""):
-            conditions[key] = saved[key]
-    gold = conditions["gold_license"]
-    conditions["gold_license"] = gold if isinstance(gold, bool) else gold in ("yes", "True", "1")
-    return conditions
+def _conditions(application: Application) -> Conditions:
+    """Step 14's answers, or the contract's own values before it is saved."""
+    return application.answers.conditions or contract_conditions(application.contract)
 
 
 def _paperless(application: Application) -> bool:
-    delivery = (application.answers.get("delivery") or {}).get("delivery")
-    if delivery in ("web", "paper"):
+    delivery = application.answers.delivery
+    if delivery:
         return delivery == "web"
     return application.contract.paperless
 
@@ -76,22 +78,22 @@ def _plan_coverages(contract: Contract, plan: str) -> Coverages:
     raise ValueError(f"plan must be 'same' or 'recommended', got {plan!r}")
 
 
-def coverages_of(application: Application, plan: str) -> dict[str, Any]:
+def coverages_of(application: Application, plan: str) -> Coverages:
     """The coverages of 「前年同等プラン」 ("same") or 「おすすめプラン」 ("recommended")."""
-    return _plan_coverages(application.contract, plan).as_dict()
+    return _plan_coverages(application.contract, plan)
 
 
-def coverages_from_form(cleaned_data: dict[str, Any]) -> dict[str, Any]:
-    """CustomPlanForm's cleaned data as a coverages dict (riders sorted, no deductible without
-    vehicle cover)."""
+def coverages_from_form(cleaned_data: dict[str, Any]) -> Coverages:
+    """CustomPlanForm's cleaned data as coverages (riders sorted, no deductible without vehicle
+    cover)."""
     vehicle_cover = cleaned_data.get("vehicle_cover") or "none"
-    return {
-        "personal_injury": cleaned_data.get("personal_injury") or "",
-        "property_damage": cleaned_data.get("property_damage") or "",
-        "vehicle_cover": vehicle_cover,
-        "deductible": "" if vehicle_cover == "none" else (cleaned_data.get("deductible") or ""),
-        "riders": sorted(set(cleaned_data.get("riders") or [])),
-    }
+    return Coverages(
+        personal_injury=cleaned_data.get("personal_injury") or "",
+        property_damage=cleaned_data.get("property_damage") or "",
+        vehicle_cover=vehicle_cover,
+        deductible="" if vehicle_cover == "none" else (cleaned_data.get("deductible") or ""),
+        riders=tuple(sorted(set(cleaned_data.get("riders") or []))),
+    )
 
 
 def payment_method(application: Application) -> str:
@@ -99,16 +101,18 @@ def payment_method(application: Application) -> str:
     return _payment_method(application.contract)
 
 
-def _payment_method(contract: Contract) -> str:
-    return "transfer" if contract.member_type == engine.RETIREE else "payroll"
+def _payment_method(contract: Contract) -> PaymentMethod:
+    return (
+        PaymentMethod.TRANSFER if contract.member_type == engine.RETIREE else PaymentMethod.PAYROLL
+    )
 
 
 # --- eligibility ----------------------------------------------------------------------------------
 
 
-def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[dict[str, str]]:
+def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[Reason]:
     return [
-        reason.as_dict()
+        Reason(code=reason.code, text=reason.text)
         for reason in eligibility.eligibility_reasons(
             linked=linked,
             window_open=contract_window(contract).is_open(now),
@@ -123,7 +127,7 @@ def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[dict[st
 
 def eligibility_reasons(
     application: Application, *, now: datetime, linked: bool | None = None
-) -> list[dict[str, str]]:
+) -> list[Reason]:
     """Why this renewal must go through the agency (``[]`` = it may be renewed online).
 
     ``linked``: whether the member's link to the policy stands, when the caller has just read the
@@ -139,7 +143,7 @@ def eligibility_reasons(
 
 
 def _rating_input(
-    contract: Contract, *, conditions: dict[str, Any], coverages: Coverages, paperless: bool
+    contract: Contract, *, conditions: Conditions, coverages: Coverages, paperless: bool
 ) -> RatingInput:
     """The renewal of ``contract``: priced from its expiry, open claims counted as if paid."""
     group = contract.group
@@ -150,10 +154,10 @@ def _rating_input(
         claims_3down=contract.claims_3down,
         claims_1down=contract.claims_1down,
         open_claims=int(contract.open_claim),
-        age_condition=conditions["age_condition"],
-        driver_scope=conditions["driver_scope"],
-        use=conditions["use"],
-        gold_license=conditions["gold_license"],
+        age_condition=conditions.age_condition,
+        driver_scope=conditions.driver_scope,
+        use=conditions.use,
+        gold_license=conditions.gold_license,
         vehicle_use_class=contract.vehicle_use_class,
         class_bi=contract.class_bi,
         class_pd=contract.class_pd,
@@ -174,28 +178,49 @@ def _rating_input(
 
 def _last_year_input(contract: Contract, renewal: RatingInput) -> RatingInput:
     """The expiring contract as it was priced last year: its own grade, start and choices."""
-    return RatingInput(
-        **{
-            **{name: getattr(renewal, name) for name in RatingInput.__dataclass_fields__},
-            "start": contract.period_start,
-            "claims_3down": 0,
-            "claims_1down": 0,
-            **_contract_conditions(contract),
-            "coverages": plans.same_plan(_contract_coverages(contract)),
-            "paperless": contract.paperless,
-        }
+    return replace(
+        renewal,
+        start=contract.period_start,
+        claims_3down=0,
+        claims_1down=0,
+        age_condition=contract.age_condition,
+        driver_scope=contract.driver_scope,
+        use=contract.use,
+        gold_license=contract.gold_license,
+        coverages=plans.same_plan(_contract_coverages(contract)),
+        paperless=contract.paperless,
     )
 
 
-def _quote_dict(
+def _projection(data: dict[str, Any]) -> Projection:
+    def rows(key: str) -> tuple[ProjectionRow, ...]:
+        return tuple(
+            ProjectionRow(
+                year=row["year"],
+                grade=row["grade"],
+                coef_period=row["coef_period"],
+                rate=Decimal(row["rate"]),
+                rate_percent=row["rate_percent"],
+            )
+            for row in data[key]
+        )
+
+    return Projection(
+        with_accidents=rows("with_accidents"),
+        without_accidents=rows("without_accidents"),
+        premium_without_accidents=data["premium_without_accidents"],
+    )
+
+
+def _quote(
     contract: Contract,
     *,
     plan: str,
     coverages: Coverages,
-    conditions: dict[str, Any],
+    conditions: Conditions,
     paperless: bool,
-    reasons: list[dict[str, str]],
-) -> dict[str, Any]:
+    reasons: list[Reason],
+) -> Quote:
     renewal = _rating_input(
         contract, conditions=conditions, coverages=coverages, paperless=paperless
     )
@@ -208,100 +233,146 @@ def _quote_dict(
         tables=tables,
     )
     method = _payment_method(contract)
-    return {
-        "table_version": quote.table_version,
-        "table_versions": quote.table_versions,
-        "plan": plan,
-        "plan_label": plans.PLAN_LABELS[plan],
-        "coverages": coverages.as_dict(),
-        "conditions": dict(conditions),
-        "paperless": paperless,
-        "current_grade": contract.grade,
-        "current_coef_period": contract.coef_period,
-        "next_grade": quote.next_grade,
-        "coef_period": quote.coef_period,
-        "grade_rate": str(quote.grade_rate),
-        "grade_rate_percent": grades.format_rate(quote.grade_rate),
-        "lines": [line.as_dict() for line in quote.lines],
-        "paperless_discount": quote.paperless_discount,
-        "annual_premium": quote.annual_premium,
-        "payment_method": method,
-        "payment_label": PAYMENT_LABELS[method],
-        "installments": list(quote.installments),
-        "previous_premium": contract.annual_premium,
-        "explanation": explanation.as_dict(),
-        "projection": explain.projections(renewal, tables=tables),
-        "eligible": not reasons,
-        "reasons": reasons,
-    }
+    return Quote(
+        table_version=quote.table_version,
+        table_versions=TableVersions(**quote.table_versions),
+        plan=str(plan),
+        plan_label=plans.PLAN_LABELS[plan],
+        coverages=coverages,
+        conditions=conditions,
+        paperless=paperless,
+        current_grade=contract.grade,
+        current_coef_period=contract.coef_period,
+        next_grade=quote.next_grade,
+        coef_period=quote.coef_period,
+        grade_rate=quote.grade_rate,
+        grade_rate_percent=grades.format_rate(quote.grade_rate),
+        lines=tuple(
+            QuoteLine(
+                code=line.code,
+                label=line.label,
+                limit_label=line.limit_label,
+                base=line.base,
+                factors=tuple(
+                    Factor(code=f.code, label=f.label, value=f.value) for f in line.factors
+                ),
+                premium=line.premium,
+            )
+            for line in quote.lines
+        ),
+        paperless_discount=quote.paperless_discount,
+        annual_premium=quote.annual_premium,
+        payment_method=method.value,
+        # The stored label is the Japanese reference (for the agency and the exports); what
+        # the customer reads comes from ``labels``, in their language.
+        payment_label=_japanese(method.label),
+        installments=tuple(quote.installments),
+        previous_premium=contract.annual_premium,
+        explanation=Explanation(
+            previous=explanation.previous,
+            new=explanation.new,
+            difference=explanation.difference,
+            parts=tuple(
+                ExplanationPart(cause=part.cause, label=part.label, amount=part.amount)
+                for part in explanation.parts
+            ),
+        ),
+        projection=_projection(explain.projections(renewal, tables=tables)),
+        eligible=not reasons,
+        reasons=tuple(reasons),
+    )
+
+
+def _japanese(label: Any) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanQuotes:
+    """Step 15's cards: the quote of each plan shown; 「カスタマイズ」 refused gives its reason (a
+    str, in the customer's language) instead; ``changes``: 「おすすめの理由」."""
+
+    same: Quote | None = None
+    recommended: Quote | None = None
+    custom: Quote | None = None
+    custom_error: str = ""
+    changes: tuple[plans.PlanChange, ...] = ()
 
 
 def plan_quotes(
     application: Application,
     *,
-    custom: dict[str, Any],
+    custom: Coverages | dict[str, Any],
     plans_shown: tuple[str, ...] = ("same", "recommended", "custom"),
     linked: bool | None = None,
-) -> dict[str, Any]:
+) -> PlanQuotes:
     """「前年同等プラン」, 「おすすめプラン」 and 「カスタマイズ」 side by side (or only
-    ``plans_shown``); a refused custom combination gives its reason (a str, in the customer's
-    language) instead of a quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」
-    (「おすすめの理由」)."""
+    ``plans_shown``); a refused custom combination gives its reason instead of a quote.
+    「おすすめプラン」 comes with its ``changes`` from 「前年同等プラン」 (「おすすめの理由」)."""
     contract = application.contract
-    common = {
-        "conditions": _conditions(application),
-        "paperless": _paperless(application),
-        "reasons": eligibility_reasons(application, now=timezone.now(), linked=linked),
-    }
-    quotes: dict[str, Any] = {
-        plan: _quote_dict(contract, plan=plan, coverages=_plan_coverages(contract, plan), **common)
-        for plan in ("same", "recommended")
+    conditions = _conditions(application)
+    paperless = _paperless(application)
+    reasons = eligibility_reasons(application, now=timezone.now(), linked=linked)
+
+    def quote_of(plan: str, coverages: Coverages) -> Quote:
+        return _quote(
+            contract,
+            plan=plan,
+            coverages=coverages,
+            conditions=conditions,
+            paperless=paperless,
+            reasons=reasons,
+        )
+
+    shown: dict[str, Any] = {
+        plan: quote_of(plan, _plan_coverages(contract, plan))
+        for plan in (Plan.SAME, Plan.RECOMMENDED)
         if plan in plans_shown
     }
-    if "recommended" in quotes:
-        quotes["recommended"]["changes"] = _recommendation(application, common)
-    if "custom" not in plans_shown:
-        return quotes
-    try:
-        custom_coverages = plans.custom_plan(custom, vehicle_value=contract.vehicle_value)
-    except plans.PlanError as error:
-        quotes["custom"] = labels.plan_error(error.code)
-    else:
-        quotes["custom"] = _quote_dict(
-            contract, plan="custom", coverages=custom_coverages, **common
-        )
-    return quotes
+    if Plan.RECOMMENDED in plans_shown:
+        shown["changes"] = _recommendation(application, conditions, paperless)
+    if Plan.CUSTOM in plans_shown:
+        data = custom.as_dict() if isinstance(custom, Coverages) else custom
+        try:
+            custom_coverages = plans.custom_plan(data, vehicle_value=contract.vehicle_value)
+        except plans.PlanError as error:
+            shown["custom_error"] = labels.plan_error(error.code)
+        else:
+            shown["custom"] = quote_of(Plan.CUSTOM, custom_coverages)
+    return PlanQuotes(**{str(key): value for key, value in shown.items()})
 
 
-def _recommendation(application: Application, common: dict[str, Any]) -> list[dict[str, Any]]:
+def _recommendation(
+    application: Application, conditions: Conditions, paperless: bool
+) -> tuple[plans.PlanChange, ...]:
     """「おすすめの理由」: each change from 「前年同等プラン」 with its price, as the rating engine
-    gives them (``labels.quote_shown`` adds the words); empty when the two plans are the same."""
+    gives them (``labels.change_text`` adds the words); empty when the two plans are the same."""
     contract = application.contract
     renewal = _rating_input(
         contract,
-        conditions=common["conditions"],
+        conditions=conditions,
         coverages=_contract_coverages(contract),
-        paperless=common["paperless"],
+        paperless=paperless,
     )
-    return [change.as_dict() for change in plans.recommendation_changes(renewal)]
+    return tuple(plans.recommendation_changes(renewal))
 
 
-def application_quote(application: Application, *, linked: bool | None = None) -> dict[str, Any]:
+def application_quote(application: Application, *, linked: bool | None = None) -> Quote:
     """The quote of the chosen plan with the answers so far (what step 16 shows and stores)."""
     contract = application.contract
-    saved = application.answers.get("plan") or {}
-    plan = saved.get("plan") if saved.get("plan") in plans.PLAN_LABELS else "same"
-    if plan == "custom":
+    chosen: PlanChoice | None = application.answers.plan
+    plan = chosen.plan if chosen is not None else Plan.SAME
+    if plan == Plan.CUSTOM and chosen is not None:
         try:
             coverages = plans.custom_plan(
-                saved.get("coverages") or saved.get("custom") or {},
-                vehicle_value=contract.vehicle_value,
+                chosen.coverages.as_dict(), vehicle_value=contract.vehicle_value
             )
         except plans.PlanError:
-            plan, coverages = "same", _plan_coverages(contract, "same")
+            plan, coverages = Plan.SAME, _plan_coverages(contract, Plan.SAME)
     else:
         coverages = _plan_coverages(contract, plan)
-    return _quote_dict(
+    return _quote(
         contract,
         plan=plan,
         coverages=coverages,
@@ -311,16 +382,14 @@ def application_quote(application: Application, *, linked: bool | None = None) -
     )
 
 
-def contract_quote(
-    contract: Contract, *, plan: str = "same", now: datetime | None = None
-) -> dict[str, Any]:
+def contract_quote(contract: Contract, *, plan: str = "same", now: datetime | None = None) -> Quote:
     """The renewal quote of a contract on its own values (the ``quote`` command, the agency)."""
     linked = PolicyLink.objects.filter(contract=contract).exists()
-    return _quote_dict(
+    return _quote(
         contract,
         plan=plan,
         coverages=_plan_coverages(contract, plan),
-        conditions=_contract_conditions(contract),
+        conditions=contract_conditions(contract),
         paperless=contract.paperless,
         reasons=_reasons(contract, linked=linked, now=now or timezone.now()),
     )

@@ -10,9 +10,10 @@ from django.http import Http404
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import AgeCondition, Contract, DriverScope, VehicleUsage
 
-from .forms import DECLARATIONS
+from .choices import DECLARATIONS, Delivery, PaymentMethod, Plan
 from .labels import quote_shown
 from .models import Application
+from .pricing import contract_conditions
 
 logger = logging.getLogger(__name__)
 
@@ -78,21 +79,26 @@ def application_summary(application: Application) -> dict[str, Any]:
     with its labels in the customer's language)."""
     contract = application.contract
     answers = application.answers
-    conditions = answers.get("conditions") or {}
+    conditions = answers.conditions or contract_conditions(contract)
     labels = {
-        "age_condition": AgeCondition(
-            conditions.get("age_condition", contract.age_condition)
-        ).label,
-        "driver_scope": DriverScope(conditions.get("driver_scope", contract.driver_scope)).label,
-        "use": VehicleUsage(conditions.get("use", contract.use)).label,
+        "age_condition": AgeCondition(conditions.age_condition).label,
+        "driver_scope": DriverScope(conditions.driver_scope).label,
+        "use": VehicleUsage(conditions.use).label,
     }
-    declared = answers.get("declarations") or {}
+    declared = answers.declarations
     return {
         "application": application,
+        "answers": answers,
+        "conditions": conditions,
         "labels": labels,
+        "plan_label": Plan(answers.plan.plan).label if answers.plan else "",
+        "payment_label": PaymentMethod(answers.payment).label if answers.payment else "",
+        "delivery_label": Delivery(answers.delivery).label if answers.delivery else "",
         "quote": quote_shown(application.quote, vehicle_value=contract.vehicle_value),
         "new_period_end": renewed_period_end(application.period_start),
+        # (question, True for 「はい」 / False for 「いいえ」 / None when not answered)
         "declarations": [
-            (question, declared.get(code)) for code, question, _refers in DECLARATIONS
+            (d.question, declared.answered(d.code) if declared is not None else None)
+            for d in DECLARATIONS
         ],
     }

@@ -19,6 +19,7 @@ from keizoku.core.audit import audit_record
 
 from . import steps
 from .models import Application
+from .snapshot import Quote
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,6 @@ STEP_FIELDS = [
     "completed_steps",
     "quote",
     "quoted_contract_version",
-    "annual_premium",
     "version",
     "updated_at",
 ]
@@ -130,11 +130,17 @@ def application_save_step(
     *,
     application: Application,
     slug: str,
-    answers: dict[str, Any],
-    quote: dict | None = None,
+    answer: Any,
+    quote: Quote | None = None,
+    referral_reasons: list[dict[str, str]] | None = None,
     request: HttpRequest | None = None,
 ) -> None:
-    """Save one step's answers; later steps that depend on them must be done again."""
+    """Save one step's answer (the type of its ``Answers`` field); later steps that depend on
+    it must be done again.
+
+    ``referral_reasons`` (step 17): the declarations answered 「はい」 that need the agency, so the
+    draft will be `referred` when it is submitted (``[]``: no longer). Written in the same
+    transaction and version as the answers, with its own audit row when it changes."""
     # The member acting (the audit's actor): the request's user when it is the applicant, as in
     # the wizard, without reading it again.
     user = getattr(request, "user", None)
@@ -145,15 +151,17 @@ def application_save_step(
             raise ApplicationError(_("この申込はすでに手続きが済んでいます。"))
         if not steps.is_reachable(slug, locked.completed_steps):
             raise ApplicationError(_("前の手順が完了していません。"))
-        locked.answers = {**locked.answers, slug: answers}
+        locked.answers = locked.answers.with_step(slug, answer)
         locked.completed_steps = steps.after_completing(slug, locked.completed_steps)
         if quote is not None:
             # The version the quote was priced on: the contract as the caller read it.
             locked.quote = quote
             locked.quoted_contract_version = application.contract.version
-            locked.annual_premium = quote["annual_premium"]
+        referral_before = [reason["code"] for reason in locked.referral_reasons]
+        if referral_reasons is not None:
+            locked.referral_reasons = referral_reasons
         locked.version += 1
-        locked.save(update_fields=STEP_FIELDS)
+        locked.save(update_fields=[*STEP_FIELDS, "referral_reasons"])
         audit_record(
             action="application.step_saved",
             actor=actor or locked.member,
@@ -161,13 +169,22 @@ def application_save_step(
             request=request,
             details={"step": slug},
         )
+        referral_after = [reason["code"] for reason in locked.referral_reasons]
+        if referral_after != referral_before:
+            audit_record(
+                action="application.referral_set",
+                actor=actor or locked.member,
+                obj=locked,
+                request=request,
+                details={"from": referral_before, "to": referral_after},
+            )
     # The caller's copy becomes what was just written (no second read of the row).
     for field in Application._meta.concrete_fields:
         setattr(application, field.attname, getattr(locked, field.attname))
 
 
 def application_refer_ineligible(
-    *, application: Application, reasons: list[dict], request: HttpRequest | None = None
+    *, application: Application, reasons: list[dict[str, str]], request: HttpRequest | None = None
 ) -> None:
     """Step 11: a policy that cannot be renewed online is flagged for the agency (`referred`)."""
     with transaction.atomic():
@@ -251,7 +268,7 @@ def application_submit(
                 "contract": locked.contract,
                 "name": member.name,
                 "referred": referred,
-                "premium": locked.annual_premium,
+                "premium": locked.quote.annual_premium if locked.quote else None,
                 "mypage_url": f"{settings.BASE_URL}/mypage/",
             },
         )
@@ -267,21 +284,12 @@ def _unique_acceptance_number() -> str:
     raise RuntimeError("could not draw a free acceptance number")
 
 
-def application_set_referral(*, application: Application, reasons: list[dict]) -> None:
-    """Declarations answered 「はい」 that need the agency: the application will be `referred`."""
-    Application.objects.filter(pk=application.pk, status=Application.Status.DRAFT).update(
-        referral_reasons=reasons, updated_at=timezone.now()
-    )
-    application.refresh_from_db()
-
-
 def application_invalidate_quote(*, application: Application) -> None:
     """The contract changed under the draft: its quote no longer stands; choose the plan again."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         locked.quote = None
         locked.quoted_contract_version = None
-        locked.annual_premium = None
         locked.completed_steps = [
             slug
             for slug in locked.completed_steps
@@ -334,9 +342,7 @@ def application_accept(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _claim_version(application, expected_version)
-        premium = locked.annual_premium
-        if premium is None and locked.quote:
-            premium = locked.quote.get("annual_premium")
+        premium = locked.quote.annual_premium if locked.quote else None
         if premium is None:
             raise ApplicationError(_("保険料が確定していないため、受付できません。"))
         locked.accepted_premium = premium

@@ -2,9 +2,12 @@
 
 import secrets
 import time
+from collections.abc import Callable
+from typing import Any
 
 from allauth.account import app_settings as allauth_settings
 from allauth.account.internal.flows.login import get_authentication_records
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -16,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from keizoku.contracts.windows import contract_window
+from keizoku.rating.engine import Coverages
 
 from . import labels, legal, pricing, selectors, services, steps
+from .choices import DECLARATIONS, Plan
 from .forms import (
-    DECLARATIONS,
     ConditionsForm,
     ConfirmForm,
     ConsentForm,
@@ -32,6 +36,9 @@ from .forms import (
 )
 from .models import Application
 from .pdf import application_pdf
+from .snapshot import Conditions, PlanChoice, Quote, declarations_from_form
+
+StepHandler = Callable[[HttpRequest, Application], HttpResponse]
 
 # Every step handler gets its application from ``selectors.member_application_get``, which reads it
 # through the member's own link to the policy: the link stands, no need to look it up again.
@@ -138,10 +145,23 @@ def _render_step(request, application, slug, context, *, status=200) -> HttpResp
     )
 
 
-def _save(request, application, slug, answers, *, quote=None) -> HttpResponse:
+def _save(
+    request: HttpRequest,
+    application: Application,
+    slug: str,
+    answer: Any,
+    *,
+    quote: Quote | None = None,
+    referral_reasons: list[dict[str, str]] | None = None,
+) -> HttpResponse:
     try:
         services.application_save_step(
-            application=application, slug=slug, answers=answers, quote=quote, request=request
+            application=application,
+            slug=slug,
+            answer=answer,
+            quote=quote,
+            referral_reasons=referral_reasons,
+            request=request,
         )
     except services.ApplicationError as error:
         messages.error(request, str(error))
@@ -152,12 +172,14 @@ def _save(request, application, slug, answers, *, quote=None) -> HttpResponse:
     return _next(application)
 
 
-def _simple_form_step(form_class, slug):
-    def handle(request, application):
-        saved = application.answers.get(slug)
-        form = form_class(_posted(request), initial=saved or None)
+def _tick_step(form_class: type[forms.Form], slug: str, field: str) -> StepHandler:
+    """A step whose form is one required checkbox; its answer is True once saved."""
+
+    def handle(request: HttpRequest, application: Application) -> HttpResponse:
+        saved = getattr(application.answers, slug)
+        form = form_class(_posted(request), initial={field: True} if saved else None)
         if request.method == "POST" and form.is_valid():
-            return _save(request, application, slug, form.cleaned_data)
+            return _save(request, application, slug, True)
         return _render_step(
             request, application, slug, {"form": form}, status=400 if form.errors else 200
         )
@@ -165,122 +187,192 @@ def _simple_form_step(form_class, slug):
     return handle
 
 
-def _notes(request, application):
+def _notes(request: HttpRequest, application: Application) -> HttpResponse:
     """11: who may renew online; an ineligible policy ends here and is flagged for the agency."""
     reasons = pricing.eligibility_reasons(application, now=timezone.now(), linked=LINKED)
     if reasons:
         # Flagged as soon as the customer is told, not only if they press 【次へ】: the agency
         # must call even a customer who closes the page here.
         services.application_refer_ineligible(
-            application=application, reasons=reasons, request=request
+            application=application,
+            reasons=[{"code": reason.code, "text": reason.text} for reason in reasons],
+            request=request,
         )
         if request.method == "POST":
             return _next(application)
     elif request.method == "POST":
-        return _save(request, application, "notes", {"eligible": True})
-    shown = [{**reason, "text": labels.reason_text(reason)} for reason in reasons]
+        return _save(request, application, "notes", True)
+    shown = [{"code": reason.code, "text": labels.reason_text(reason)} for reason in reasons]
     return _render_step(request, application, "notes", {"reasons": shown})
 
 
-def _current(request, application):
+def _current(request: HttpRequest, application: Application) -> HttpResponse:
     """13: the expiring policy as it stands."""
     if request.method == "POST":
-        return _save(request, application, "current", {"seen": True})
+        return _save(request, application, "current", True)
     return _render_step(request, application, "current", {"c": application.contract})
 
 
-def _conditions(request, application):
+def _conditions(request: HttpRequest, application: Application) -> HttpResponse:
     """14: driver conditions, licence, vehicle — each change re-prices."""
-    contract = application.contract
-    initial = application.answers.get("conditions") or {
-        "age_condition": contract.age_condition,
-        "driver_scope": contract.driver_scope,
-        "use": contract.use,
-        "gold_license": "yes" if contract.gold_license else "no",
+    saved = application.answers.conditions
+    shown = saved or pricing.contract_conditions(application.contract)
+    initial = {
+        "age_condition": shown.age_condition,
+        "driver_scope": shown.driver_scope,
+        "use": shown.use,
+        "gold_license": "yes" if shown.gold_license else "no",
     }
-    if isinstance(initial.get("gold_license"), bool):
-        initial = {
-            **initial,
-            "gold_license": "yes" if initial["gold_license"] else "no",
-            "same_vehicle": "yes" if initial.get("same_vehicle", True) else "no",
-        }
+    if saved is not None:
+        initial["same_vehicle"] = "yes"  # saved only with the same vehicle
     form = ConditionsForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        answers = form.cleaned_data
-        if not answers["same_vehicle"]:
+        data = form.cleaned_data
+        if not data["same_vehicle"]:
             services.application_refer_ineligible(
                 application=application,
                 reasons=[labels.stored_reason("vehicle_change")],
                 request=request,
             )
             return _next(application)
-        return _save(request, application, "conditions", answers)
+        conditions = Conditions(
+            age_condition=data["age_condition"],
+            driver_scope=data["driver_scope"],
+            use=data["use"],
+            gold_license=data["gold_license"],
+        )
+        return _save(request, application, "conditions", conditions)
     return _render_step(
         request, application, "conditions", {"form": form}, status=400 if form.errors else 200
     )
 
 
-def _plan(request, application):
-    """15: 前年同等 / おすすめ / カスタマイズ side by side, each with its premium."""
-    saved = application.answers.get("plan") or {}
-    custom_initial = saved.get("custom") or pricing.coverages_of(application, "same")
-    htmx = request.headers.get("HX-Request") == "true"
-    # The custom coverages count when the customer works on them: chose the plan, asked for a
-    # new price without JavaScript, or changed one of them (htmx).
-    editing_custom = request.POST.get("plan") == "custom" or "reprice" in request.POST or htmx
-    custom_form = CustomPlanForm(
-        _posted(request) if editing_custom else None, initial=custom_initial, prefix="custom"
-    )
-    choice_form = PlanChoiceForm(_posted(request), initial={"plan": saved.get("plan")})
-    custom_coverages = custom_initial
-    if custom_form.is_bound and custom_form.is_valid():
-        custom_coverages = pricing.coverages_from_form(custom_form.cleaned_data)
-    posted = request.method == "POST" and not htmx and "reprice" not in request.POST
-    chosen = choice_form.cleaned_data["plan"] if posted and choice_form.is_valid() else None
-    if chosen in ("same", "recommended"):
-        # Nothing to price: step 16 computes the premium of the chosen plan.
-        answers = {
-            "plan": chosen,
-            "coverages": pricing.coverages_of(application, chosen),
-            "custom": saved.get("custom"),
-        }
-        return _save(request, application, "plan", answers)
-    # The live re-pricing of the custom plan (htmx) needs only its own premium.
-    shown = ("custom",) if htmx and request.method == "POST" else ("same", "recommended", "custom")
+# --- 15 「補償内容の選択」: one handler per mode, sharing the helpers below ---------------------
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _plan(request: HttpRequest, application: Application) -> HttpResponse:
+    """15: 前年同等 / おすすめ / カスタマイズ side by side, each with its premium. Four modes: the
+    page (GET, or 【保険料を再計算】 without JavaScript), the live premium of the custom plan
+    (htmx), choosing 前年同等 or おすすめ, and choosing カスタマイズ."""
+    if request.method != "POST":
+        return _plan_page(request, application)
+    if _is_htmx(request):
+        return _plan_custom_premium(request, application)
+    if "reprice" in request.POST:
+        return _plan_page(request, application, custom_form=_custom_form(request, application))
+    choice_form = PlanChoiceForm(request.POST)
+    if not choice_form.is_valid():
+        return _plan_page(request, application, choice_form=choice_form)
+    if choice_form.cleaned_data["plan"] == Plan.CUSTOM:
+        return _plan_choose_custom(request, application, choice_form)
+    return _plan_choose(request, application, choice_form.cleaned_data["plan"])
+
+
+def _custom_form(
+    request: HttpRequest, application: Application, *, bound: bool = True
+) -> CustomPlanForm:
+    """「カスタマイズ」's fields, ``bound`` to the POST when the customer works on them; the saved
+    custom coverages (or last year's cover) as initial values."""
+    saved = application.answers.plan
+    initial = (saved.custom if saved else None) or pricing.coverages_of(application, Plan.SAME)
+    data = _posted(request) if bound else None
+    return CustomPlanForm(data, initial=initial.as_dict(), prefix="custom")
+
+
+def _custom_coverages(form: CustomPlanForm) -> Coverages:
+    """The custom coverages the form stands for: the valid posted ones, else its initial."""
+    if form.is_bound and form.is_valid():
+        return pricing.coverages_from_form(form.cleaned_data)
+    return Coverages.from_dict(form.initial)
+
+
+def _plan_custom_premium(request: HttpRequest, application: Application) -> HttpResponse:
+    """htmx: the custom plan re-priced on every change; only its premium fragment."""
+    custom_form = _custom_form(request, application)
     quotes = pricing.plan_quotes(
-        application, custom=custom_coverages, plans_shown=shown, linked=LINKED
+        application, custom=_custom_coverages(custom_form), plans_shown=("custom",), linked=LINKED
     )
-    custom_error = ""
-    if isinstance(quotes["custom"], str):
-        custom_error, quotes["custom"] = quotes["custom"], None
-    vehicle_value = application.contract.vehicle_value
-    quotes = {
-        code: labels.quote_shown(quote, vehicle_value=vehicle_value)
-        for code, quote in quotes.items()
-    }
-    if htmx and request.method == "POST":
-        # The live re-pricing of the custom plan: only its premium fragment.
-        return render(
-            request,
-            "renewals/_custom_premium.html",
-            {"quote": quotes.get("custom"), "error": custom_error},
+    return render(
+        request,
+        "renewals/_custom_premium.html",
+        {
+            "quote": labels.quote_shown(
+                quotes.custom, vehicle_value=application.contract.vehicle_value
+            ),
+            "error": quotes.custom_error,
+        },
+    )
+
+
+def _plan_choose(request: HttpRequest, application: Application, plan: str) -> HttpResponse:
+    """前年同等 or おすすめ chosen: nothing to price (step 16 prices the chosen plan)."""
+    saved = application.answers.plan
+    choice = PlanChoice(
+        plan=plan,
+        coverages=pricing.coverages_of(application, plan),
+        custom=saved.custom if saved else None,
+    )
+    return _save(request, application, "plan", choice)
+
+
+def _plan_choose_custom(
+    request: HttpRequest, application: Application, choice_form: PlanChoiceForm
+) -> HttpResponse:
+    """カスタマイズ chosen: saved when the engine accepts the combination, else the page again."""
+    custom_form = _custom_form(request, application)
+    coverages = _custom_coverages(custom_form)
+    quotes = pricing.plan_quotes(
+        application, custom=coverages, plans_shown=("custom",), linked=LINKED
+    )
+    if quotes.custom_error or not custom_form.is_valid():
+        choice_form.add_error(
+            None, quotes.custom_error or _("カスタマイズの内容をご確認ください。")
         )
-    if chosen == "custom":
-        if custom_error or not custom_form.is_valid():
-            choice_form.add_error(None, custom_error or _("カスタマイズの内容をご確認ください。"))
-        else:
-            answers = {"plan": "custom", "coverages": custom_coverages, "custom": custom_coverages}
-            return _save(request, application, "plan", answers)
-    plan_labels = dict(choice_form.fields["plan"].choices)
+        return _plan_page(request, application, choice_form=choice_form, custom_form=custom_form)
+    choice = PlanChoice(plan=Plan.CUSTOM, coverages=coverages, custom=coverages)
+    return _save(request, application, "plan", choice)
+
+
+def _plan_page(
+    request: HttpRequest,
+    application: Application,
+    *,
+    choice_form: PlanChoiceForm | None = None,
+    custom_form: CustomPlanForm | None = None,
+) -> HttpResponse:
+    """The three cards with their premiums (an invalid choice: with its error, as a 400)."""
+    saved = application.answers.plan
+    if choice_form is None:
+        choice_form = PlanChoiceForm(
+            _posted(request), initial={"plan": saved.plan if saved else None}
+        )
+    if custom_form is None:
+        custom_form = _custom_form(request, application, bound=False)
+    quotes = pricing.plan_quotes(application, custom=_custom_coverages(custom_form), linked=LINKED)
+    vehicle_value = application.contract.vehicle_value
+    shown = {
+        code: labels.quote_shown(getattr(quotes, code), vehicle_value=vehicle_value)
+        for code in Plan.values
+    }
     # When last year's cover already meets the recommendation, one card says so (no two
     # identical cards); choosing it is choosing either.
-    recommended_is_same = not quotes["recommended"]["changes"]
-    shown_plans = ("same", "custom") if recommended_is_same else ("same", "recommended", "custom")
-    plans = [
-        {"code": code, "label": plan_labels[code], "quote": quotes.get(code)}
-        for code in shown_plans
+    recommended_is_same = not quotes.changes
+    codes = ("same", "custom") if recommended_is_same else ("same", "recommended", "custom")
+    changes = [labels.change_text(change) for change in quotes.changes]
+    cards = [
+        {
+            "code": code,
+            "label": Plan(code).label,
+            "quote": shown[code],
+            "changes": changes if code == Plan.RECOMMENDED else (),
+        }
+        for code in codes
     ]
-    selected = request.POST.get("plan") or saved.get("plan")
+    selected = request.POST.get("plan") or (saved.plan if saved else None)
     if recommended_is_same and selected == "recommended":
         selected = "same"
     return _render_step(
@@ -290,9 +382,9 @@ def _plan(request, application):
         {
             "choice_form": choice_form,
             "custom_form": custom_form,
-            "quotes": quotes,
-            "plans": plans,
-            "custom_error": custom_error,
+            "quotes": shown,
+            "plans": cards,
+            "custom_error": quotes.custom_error,
             "recommended_is_same": recommended_is_same,
             "selected": selected,
         },
@@ -300,24 +392,26 @@ def _plan(request, application):
     )
 
 
-def _premium(request, application):
+def _premium(request: HttpRequest, application: Application) -> HttpResponse:
     """16: the renewed premium, the monthly deduction, the new grade and why it changed."""
     quote = pricing.application_quote(application, linked=LINKED)
     if request.method == "POST":
-        return _save(request, application, "premium", {"seen": True}, quote=quote)
-    projection = quote["projection"]
-    rows = list(zip(projection["with_accidents"], projection["without_accidents"], strict=True))
+        return _save(request, application, "premium", True, quote=quote)
+    projection = quote.projection
+    rows = list(zip(projection.with_accidents, projection.without_accidents, strict=True))
     shown = labels.quote_shown(quote, vehicle_value=application.contract.vehicle_value)
     return _render_step(request, application, "premium", {"quote": shown, "projection_rows": rows})
 
 
-def _delivery(request, application):
+def _delivery(request: HttpRequest, application: Application) -> HttpResponse:
     """19: Web証券 (with its discount) or paper; the quote follows the choice."""
-    form = DeliveryForm(_posted(request), initial=application.answers.get("delivery"))
+    saved = application.answers.delivery
+    form = DeliveryForm(_posted(request), initial={"delivery": saved} if saved else None)
     if request.method == "POST" and form.is_valid():
-        application.answers = {**application.answers, "delivery": form.cleaned_data}
+        delivery = form.cleaned_data["delivery"]
+        application.answers = application.answers.with_step("delivery", delivery)
         quote = pricing.application_quote(application, linked=LINKED)
-        return _save(request, application, "delivery", form.cleaned_data, quote=quote)
+        return _save(request, application, "delivery", delivery, quote=quote)
     return _render_step(
         request,
         application,
@@ -330,30 +424,34 @@ def _delivery(request, application):
     )
 
 
-def _declarations(request, application):
+def _declarations(request: HttpRequest, application: Application) -> HttpResponse:
     """17: はい/いいえ, nothing pre-selected; some はい refer the application to the agency."""
-    form = DeclarationsForm(_posted(request), initial=application.answers.get("declarations"))
+    saved = application.answers.declarations
+    initial = (
+        {d.code: "yes" if saved.answered(d.code) else "no" for d in DECLARATIONS}
+        if saved is not None
+        else None
+    )
+    form = DeclarationsForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        answers = form.cleaned_data
-        response = _save(request, application, "declarations", answers)
+        declarations = declarations_from_form(form.cleaned_data)
         referring = [
-            labels.stored_reason(code)
-            for code, _question, refers in DECLARATIONS
-            if refers and answers[code] == "yes"
+            labels.stored_reason(d.code)
+            for d in DECLARATIONS
+            if d.refers and declarations.answered(d.code)
         ]
-        services.application_set_referral(application=application, reasons=referring)
-        return response
+        return _save(request, application, "declarations", declarations, referral_reasons=referring)
     return _render_step(
         request, application, "declarations", {"form": form}, status=400 if form.errors else 200
     )
 
 
-def _payment(request, application):
+def _payment(request: HttpRequest, application: Application) -> HttpResponse:
     """18: payroll deduction (12 instalments) for employees; annual transfer for retirees."""
     form = PaymentForm(_posted(request))
     method = pricing.payment_method(application)
     if request.method == "POST" and form.is_valid():
-        return _save(request, application, "payment", {"method": method, "confirmed": True})
+        return _save(request, application, "payment", str(method))
     return _render_step(
         request,
         application,
@@ -363,7 +461,7 @@ def _payment(request, application):
     )
 
 
-def _confirm(request, application):
+def _confirm(request: HttpRequest, application: Application) -> HttpResponse:
     """20: everything, 「修正する」 per section, the intent checkbox, re-authentication, 【申し込む】."""
     form = ConfirmForm(_posted(request), initial={"idempotency_key": secrets.token_urlsafe(24)})
     if request.method == "POST" and form.is_valid():
@@ -400,10 +498,10 @@ def _confirm(request, application):
     )
 
 
-STEP_HANDLERS = {
-    "consent": _simple_form_step(ConsentForm, "consent"),
+STEP_HANDLERS: dict[str, StepHandler] = {
+    "consent": _tick_step(ConsentForm, "consent", "agree"),
     "notes": _notes,
-    "disclosure": _simple_form_step(DisclosureForm, "disclosure"),
+    "disclosure": _tick_step(DisclosureForm, "disclosure", "confirmed"),
     "current": _current,
     "conditions": _conditions,
     "plan": _plan,

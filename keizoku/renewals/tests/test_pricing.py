@@ -9,8 +9,10 @@ import pytest
 
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.core.testing import make_agency, make_contract, make_group
+from keizoku.rating.engine import Coverages
 from keizoku.renewals import pricing
 from keizoku.renewals.models import Application
+from keizoku.renewals.snapshot import Answers, Conditions, PlanChoice
 
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")
@@ -18,15 +20,25 @@ JST = ZoneInfo("Asia/Tokyo")
 EXAMPLE = {"claims_3down": 1, "claims_1down": 1, "claims_nocount": 1}
 
 
-def application_for(contract, *, linked: bool = True, answers: dict | None = None) -> Application:
+def application_for(
+    contract, *, linked: bool = True, answers: Answers | None = None
+) -> Application:
     member = User.objects.create_user(
         email=f"{contract.policy_number.lower()}@example.jp", password="x9Lq2!zz", name="継続 太郎"
     )
     if linked:
         PolicyLink.objects.create(member=member, contract=contract)
     return Application.objects.create(
-        contract=contract, member=member, period_start=contract.period_end, answers=answers or {}
+        contract=contract,
+        member=member,
+        period_start=contract.period_end,
+        answers=answers or Answers(),
     )
+
+
+def quote_json(application: Application) -> dict:
+    """The quote of the application's chosen plan in its stored (JSON) form."""
+    return pricing.application_quote(application).to_json()
 
 
 def inside_window(contract) -> datetime:
@@ -35,7 +47,7 @@ def inside_window(contract) -> datetime:
 
 def test_the_worked_example_is_reproduced_to_the_yen():
     application = application_for(make_contract(**EXAMPLE))
-    quote = pricing.application_quote(application)
+    quote = quote_json(application)
     assert quote["plan"] == "same" and quote["plan_label"] == "前年同等プラン"
     assert (quote["current_grade"], quote["current_coef_period"]) == (13, 0)
     assert (quote["next_grade"], quote["coef_period"]) == (9, 4)
@@ -67,11 +79,11 @@ def test_the_worked_example_is_reproduced_to_the_yen():
         "label": "車両保険の種類・免責金額",
         "value": "0.85",
     }
-    json.dumps(quote)  # stored as is in Application.quote
+    json.dumps(quote)  # stored as JSON in Application.quote
 
 
 def test_without_accidents_the_same_choices_cost_43090():
-    quote = pricing.application_quote(application_for(make_contract()))
+    quote = quote_json(application_for(make_contract()))
     assert (quote["next_grade"], quote["coef_period"], quote["grade_rate_percent"]) == (
         14,
         0,
@@ -82,7 +94,7 @@ def test_without_accidents_the_same_choices_cost_43090():
 
 def test_the_explanation_adds_up_to_the_difference_from_last_year():
     contract = make_contract(annual_premium=69_000, **EXAMPLE)
-    explanation = pricing.application_quote(application_for(contract))["explanation"]
+    explanation = quote_json(application_for(contract))["explanation"]
     assert explanation["previous"] == 69_000 and explanation["new"] == 71_720
     assert explanation["difference"] == 2_720
     assert sum(part["amount"] for part in explanation["parts"]) == 2_720
@@ -92,7 +104,7 @@ def test_the_explanation_adds_up_to_the_difference_from_last_year():
 
 
 def test_the_projection_shows_five_years_with_and_without_this_years_accidents():
-    projection = pricing.application_quote(application_for(make_contract(**EXAMPLE)))["projection"]
+    projection = quote_json(application_for(make_contract(**EXAMPLE)))["projection"]
     assert [(r["year"], r["grade"], r["coef_period"]) for r in projection["with_accidents"]] == [
         (1, 9, 4),
         (2, 10, 3),
@@ -114,18 +126,14 @@ def test_the_projection_shows_five_years_with_and_without_this_years_accidents()
 
 def test_the_answers_of_the_conditions_step_reprice():
     contract = make_contract()
-    base = pricing.application_quote(application_for(contract))
+    base = quote_json(application_for(contract))
     application = Application.objects.get(contract=contract)
-    application.answers = {
-        "conditions": {
-            "age_condition": "26",
-            "driver_scope": "self_spouse",
-            "use": "commute",
-            "gold_license": False,
-            "same_vehicle": True,
-        }
-    }
-    quote = pricing.application_quote(application)
+    application.answers = Answers(
+        conditions=Conditions(
+            age_condition="26", driver_scope="self_spouse", use="commute", gold_license=False
+        )
+    )
+    quote = quote_json(application)
     assert quote["conditions"]["age_condition"] == "26"
     assert quote["conditions"]["gold_license"] is False
     assert quote["annual_premium"] > base["annual_premium"]
@@ -135,10 +143,10 @@ def test_the_answers_of_the_conditions_step_reprice():
 
 def test_web_delivery_takes_the_paperless_discount_as_its_own_line():
     contract = make_contract(paperless=False)
-    paper = pricing.application_quote(application_for(contract))
+    paper = quote_json(application_for(contract))
     application = Application.objects.get(contract=contract)
-    application.answers = {"delivery": {"delivery": "web"}}
-    web = pricing.application_quote(application)
+    application.answers = Answers(delivery="web")
+    web = quote_json(application)
     assert web["paperless_discount"] == 500 and paper["paperless_discount"] == 0
     assert web["lines"][-1]["code"] == "PAPERLESS" and web["lines"][-1]["label"] == "Web証券割引"
     assert web["annual_premium"] == paper["annual_premium"] - 500
@@ -153,13 +161,13 @@ def test_retirees_pay_annually_and_keep_the_group_discount_only_if_the_group_say
         member_type="retiree",
         policy_number="P-0002",
     )
-    employee = pricing.application_quote(
+    employee = quote_json(
         application_for(
             make_contract(group=make_group(agency, code="G-EMP"), policy_number="P-0003")
         )
     )
-    kept = pricing.application_quote(application_for(keeps))
-    lost = pricing.application_quote(application_for(loses))
+    kept = quote_json(application_for(keeps))
+    lost = quote_json(application_for(loses))
     assert pricing.payment_method(Application.objects.get(contract=keeps)) == "transfer"
     assert kept["payment_method"] == "transfer"
     assert kept["installments"] == [kept["annual_premium"]]
@@ -176,8 +184,8 @@ def test_the_plans_side_by_side_and_a_refused_custom_combination():
         property_damage="30000000",
     )
     application = application_for(contract)
-    same = pricing.coverages_of(application, "same")
-    recommended = pricing.coverages_of(application, "recommended")
+    same = pricing.coverages_of(application, "same").as_dict()
+    recommended = pricing.coverages_of(application, "recommended").as_dict()
     assert same == {
         "personal_injury": "30000000",
         "property_damage": "30000000",
@@ -194,30 +202,31 @@ def test_the_plans_side_by_side_and_a_refused_custom_combination():
     }
     custom = {**same, "vehicle_cover": "none", "deductible": "", "riders": []}
     quotes = pricing.plan_quotes(application, custom=custom)
-    assert quotes["same"]["plan_label"] == "前年同等プラン"
-    assert quotes["recommended"]["plan_label"] == "おすすめプラン"
-    assert quotes["custom"]["plan_label"] == "カスタマイズ"
-    assert quotes["custom"]["coverages"] == custom
-    assert [line["code"] for line in quotes["custom"]["lines"]] == ["BI", "PD", "PI"]
-    assert quotes["custom"]["annual_premium"] < quotes["same"]["annual_premium"]
+    assert quotes.same.plan_label == "前年同等プラン"
+    assert quotes.recommended.plan_label == "おすすめプラン"
+    assert quotes.custom.plan_label == "カスタマイズ"
+    assert quotes.custom.coverages == Coverages.from_dict(custom)
+    assert [line.code for line in quotes.custom.lines] == ["BI", "PD", "PI"]
+    assert quotes.custom.annual_premium < quotes.same.annual_premium
     refused = pricing.plan_quotes(application, custom={**same, "deductible": ""})
-    assert refused["custom"] == "車両保険を付ける場合は、免責金額を選択してください。"
-    assert isinstance(refused["same"], dict)
+    assert refused.custom is None
+    assert refused.custom_error == "車両保険を付ける場合は、免責金額を選択してください。"
+    assert refused.same is not None
     # The live re-pricing of the custom plan prices only that plan, to the same figures.
     alone = pricing.plan_quotes(application, custom=custom, plans_shown=("custom",))
-    assert list(alone) == ["custom"]
-    assert alone["custom"] == quotes["custom"]
+    assert (alone.same, alone.recommended, alone.changes) == (None, None, ())
+    assert alone.custom == quotes.custom
 
 
 def test_a_vehicle_cover_cannot_be_added_online_without_a_vehicle_value():
     contract = make_contract(vehicle_cover="none", vehicle_value=0, deductible="")
     application = application_for(contract)
     custom = {
-        **pricing.coverages_of(application, "same"),
+        **pricing.coverages_of(application, "same").as_dict(),
         "vehicle_cover": "general",
         "deductible": "5-10",
     }
-    reason = pricing.plan_quotes(application, custom=custom)["custom"]
+    reason = pricing.plan_quotes(application, custom=custom).custom_error
     assert "車両保険の追加は代理店でのお手続き" in reason
 
 
@@ -230,10 +239,11 @@ def test_the_chosen_custom_plan_is_the_one_quoted():
         "deductible": "10-10",
         "riders": ["family_bike", "legal", "road"],
     }
+    chosen = Coverages.from_dict(coverages)
     application = application_for(
-        contract, answers={"plan": {"plan": "custom", "coverages": coverages, "custom": coverages}}
+        contract, answers=Answers(plan=PlanChoice(plan="custom", coverages=chosen, custom=chosen))
     )
-    quote = pricing.application_quote(application)
+    quote = quote_json(application)
     assert quote["plan"] == "custom" and quote["coverages"] == coverages
     assert [line["code"] for line in quote["lines"]] == [
         "BI",
@@ -257,13 +267,13 @@ def test_coverages_from_form_normalises():
             "deductible": "5-10",
             "riders": ["road", "legal", "road"],
         }
-    ) == {
-        "personal_injury": "50000000",
-        "property_damage": "unlimited",
-        "vehicle_cover": "none",
-        "deductible": "",
-        "riders": ["legal", "road"],
-    }
+    ) == Coverages(
+        personal_injury="50000000",
+        property_damage="unlimited",
+        vehicle_cover="none",
+        deductible="",
+        riders=("legal", "road"),
+    )
 
 
 def test_an_eligible_application_has_no_reason():
@@ -282,20 +292,20 @@ def test_every_ineligibility_reason_is_given_in_japanese():
     application = application_for(contract, linked=False)
     before = datetime.combine(contract.period_end - timedelta(days=61), datetime.min.time(), JST)
     reasons = pricing.eligibility_reasons(application, now=before)
-    assert [reason["code"] for reason in reasons] == [
+    assert [reason.code for reason in reasons] == [
         "not_linked",
         "outside_window",
         "open_claim",
         "midterm_change",
         "retiree_age",
     ]
-    assert all(reason["text"].endswith("。") for reason in reasons)
-    assert "75歳以上" in reasons[-1]["text"]
+    assert all(reason.text.endswith("。") for reason in reasons)
+    assert "75歳以上" in reasons[-1].text
 
 
 def test_an_open_claim_is_quoted_as_if_paid_and_makes_the_renewal_ineligible():
     # No paid accident, one claim still open: quoted as one 3-down accident (13 → 10, period 3).
-    quote = pricing.application_quote(application_for(make_contract(open_claim=True)))
+    quote = quote_json(application_for(make_contract(open_claim=True)))
     assert (quote["next_grade"], quote["coef_period"], quote["grade_rate_percent"]) == (
         10,
         3,
@@ -314,7 +324,7 @@ def test_a_retiree_turning_75_on_the_new_start_is_referred_but_not_the_day_befor
     contract.save()
     application = application_for(contract)
     now = inside_window(contract)
-    assert [r["code"] for r in pricing.eligibility_reasons(application, now=now)] == ["retiree_age"]
+    assert [r.code for r in pricing.eligibility_reasons(application, now=now)] == ["retiree_age"]
     contract.birth_date = contract.birth_date + timedelta(days=1)
     contract.save()
     assert pricing.eligibility_reasons(application, now=now) == []
@@ -323,7 +333,7 @@ def test_a_retiree_turning_75_on_the_new_start_is_referred_but_not_the_day_befor
 def test_contract_quote_prices_the_contract_on_its_own_values():
     contract = make_contract(**EXAMPLE)
     quote = pricing.contract_quote(contract, plan="recommended", now=inside_window(contract))
-    assert quote["plan"] == "recommended" and quote["annual_premium"] == 71720
-    assert quote["eligible"] is False and quote["reasons"][0]["code"] == "not_linked"
-    assert quote["table_version"] == "giroj-grade-2023+illustrative-factors-2025"
-    assert Decimal(quote["grade_rate"]) == Decimal("-0.18")
+    assert quote.plan == "recommended" and quote.annual_premium == 71720
+    assert quote.eligible is False and quote.reasons[0].code == "not_linked"
+    assert quote.table_version == "giroj-grade-2023+illustrative-factors-2025"
+    assert quote.grade_rate == Decimal("-0.18")

@@ -40,7 +40,7 @@ LIMITS = {
     "GET premium": 3,  # session, user, application
     "POST premium": 8,
     "GET declarations": 3,  # session, user, application
-    "POST declarations": 10,
+    "POST declarations": 8,  # the referral in the same transaction as the answers
     "GET payment": 3,  # session, user, application
     "POST payment": 8,
     "GET delivery": 3,  # session, user, application

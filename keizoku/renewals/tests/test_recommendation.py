@@ -61,22 +61,16 @@ def test_the_recommendation_lists_one_reason_per_change_with_its_monthly_cost(cl
     # Each figure is the rating engine's: the change priced on the renewal's own situation.
     application = Application.objects.get(contract=contract)
     quotes = pricing.plan_quotes(application, custom=pricing.coverages_of(application, "same"))
-    changes = labels.quote_shown(quotes["recommended"], vehicle_value=contract.vehicle_value)[
-        "changes"
-    ]
-    assert [c["title"] for c in changes] == titles
+    changes = [labels.change_text(change) for change in quotes.changes]
+    assert [c.title for c in changes] == titles
     for change in changes:
-        monthly = f"{change['monthly']:+,}円".replace("+0円", "0円")
-        annual = f"{change['annual']:+,}円".replace("+0円", "0円")
+        monthly = f"{change.monthly:+,}円".replace("+0円", "0円")
+        annual = f"{change.annual:+,}円".replace("+0円", "0円")
         assert f"毎月の給与天引き {monthly}（年間 {annual}）" in reasons
     # ... and they add up to the difference between the two cards.
-    same, recommended = quotes["same"], quotes["recommended"]
-    assert sum(c["annual"] for c in changes) == (
-        recommended["annual_premium"] - same["annual_premium"]
-    )
-    assert sum(c["monthly"] for c in changes) == (
-        recommended["installments"][-1] - same["installments"][-1]
-    )
+    same, recommended = quotes.same, quotes.recommended
+    assert sum(c.annual for c in changes) == (recommended.annual_premium - same.annual_premium)
+    assert sum(c.monthly for c in changes) == (recommended.installments[-1] - same.installments[-1])
     assert html.count('class="price"') == 3
 
 
@@ -89,8 +83,8 @@ def test_the_reasons_are_priced_for_this_customer_not_written_in(group):
         application.period_start = contract.period_end
         changes = pricing.plan_quotes(
             application, custom=pricing.coverages_of(application, "same")
-        )["recommended"]["changes"]
-        costs.append(next(c["annual"] for c in changes if c["code"] == "personal_injury"))
+        ).changes
+        costs.append(next(c.annual for c in changes if c.code == "personal_injury"))
     assert costs[1] > costs[0] > 0
 
 
@@ -118,7 +112,7 @@ def test_choosing_the_one_card_moves_on_with_last_years_cover(client, contract):
     response = client.post(step_url(contract, "plan"), {"plan": "same"})
     assert response.status_code == 302 and response["Location"] == step_url(contract, "premium")
     application = Application.objects.get(contract=contract)
-    assert application.answers["plan"]["plan"] == "same"
+    assert application.answers.plan.plan == "same"
 
 
 def test_the_engine_and_the_page_agree_with_the_plans_rule(group):
@@ -133,8 +127,4 @@ def test_the_engine_and_the_page_agree_with_the_plans_rule(group):
         coverages=pricing._contract_coverages(contract),
         paperless=pricing._paperless(application),
     )
-    expected = [change.as_dict() for change in recommendation_changes(renewal)]
-    assert [
-        {key: c[key] for key in ("code", "before", "after", "annual", "monthly")}
-        for c in shown["recommended"]["changes"]
-    ] == expected
+    assert shown.changes == recommendation_changes(renewal)

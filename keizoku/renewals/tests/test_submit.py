@@ -66,7 +66,7 @@ def test_submitting_completes_with_an_acceptance_number_and_one_mail(client, mem
     mail = mails.get()
     assert mail.to == member.email
     assert application.acceptance_number in mail.subject
-    assert f"{application.annual_premium:,}円" in mail.body
+    assert f"{application.quote.annual_premium:,}円" in mail.body
 
 
 @pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_the_receipt_pdf_holds_the_acceptance_number_and_the_premium(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
     ).stdout
     assert application.acceptance_number in text
-    assert f"{application.annual_premium:,}円" in text
+    assert f"{application.quote.annual_premium:,}円" in text
     assert "申込内容控え" in text and contract.policy_number in text
     fonts = subprocess.run(
         ["pdffonts", str(pdf)], capture_output=True, check=True, text=True

@@ -183,9 +183,8 @@ def test_a_posted_premium_is_ignored_and_recomputed_on_the_server(client, member
     walk(client, contract, until="premium")
     client.post(step_url(contract, "premium"), {"annual_premium": "1", "quote": "1"})
     application = application_of(contract)
-    assert application.quote["annual_premium"] > 1000
-    assert application.annual_premium == application.quote["annual_premium"]
-    assert sum(application.quote["installments"]) == application.annual_premium
+    assert application.quote.annual_premium > 1000
+    assert sum(application.quote.installments) == application.quote.annual_premium
 
 
 def test_the_premium_step_explains_the_change_and_projects_five_years(client, member, contract):
@@ -206,8 +205,8 @@ def test_after_an_accident_the_premium_step_shows_the_premium_without_it(client,
     walk(client, contract, until="declarations")  # the quote is stored when 16 is confirmed
     html = client.get(step_url(contract, "premium")).content.decode()
     quote = application_of(contract).quote
-    without = quote["projection"]["premium_without_accidents"]
-    assert without < quote["annual_premium"]
+    without = quote.projection.premium_without_accidents
+    assert without < quote.annual_premium
     assert f"今回の事故がなかった場合、継続後の年間保険料は {without:,}円 でした。" in html
 
 
@@ -236,8 +235,8 @@ def test_retirees_pay_annually_by_transfer(client, group):
     assert "口座振替（年払い）" in html and "給与天引き" not in html
     client.post(step_url(retiree_contract, "payment"), {"confirmed": "on"})
     application = application_of(retiree_contract)
-    assert application.answers["payment"]["method"] == "transfer"
-    assert application.quote["installments"] == [application.quote["annual_premium"]]
+    assert application.answers.payment == "transfer"
+    assert application.quote.installments == (application.quote.annual_premium,)
 
 
 def test_an_ineligible_policy_ends_at_the_notes_with_the_agency_contact(client, group):
@@ -274,7 +273,7 @@ def test_a_vehicle_change_refers_the_application_to_the_agency(client, member, c
 
 def test_a_changed_condition_reprices_and_must_be_confirmed_again(client, member, contract):
     walk(client, contract, until="confirm")
-    before = application_of(contract).quote["annual_premium"]
+    before = application_of(contract).quote.annual_premium
     data = {**STEP_DATA["conditions"], "age_condition": "all"}
     client.post(step_url(contract, "conditions") + "?return=confirm", data)
     application = application_of(contract)
@@ -282,7 +281,7 @@ def test_a_changed_condition_reprices_and_must_be_confirmed_again(client, member
     walk_rest = ["plan", "premium"]
     for slug in walk_rest:
         client.post(step_url(contract, slug), STEP_DATA[slug])
-    after = application_of(contract).quote["annual_premium"]
+    after = application_of(contract).quote.annual_premium
     assert after > before  # 全年齢補償 costs more than 35歳以上
 
 

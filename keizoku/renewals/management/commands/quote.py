@@ -26,4 +26,4 @@ class Command(BaseCommand):
                 f"証券番号 {policy_number} のご契約が見つかりません (unknown policy number)."
             )
         quote = contract_quote(contract, plan=plan)
-        self.stdout.write(json.dumps(quote, ensure_ascii=False, indent=2))
+        self.stdout.write(json.dumps(quote.to_json(), ensure_ascii=False, indent=2))
