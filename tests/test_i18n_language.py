@@ -244,6 +244,8 @@ def test_the_pdf_is_in_the_members_language_whatever_the_request(contract):
     member = make_member("member@example.jp", PASSWORD, language="en")
     PolicyLink.objects.create(member=member, contract=contract)
     from keizoku.renewals import pricing
+    from keizoku.renewals.choices import DECLARATIONS
+    from keizoku.renewals.snapshot import Answers, declarations_from_form
 
     quote = pricing.contract_quote(contract)
     application = Application.objects.create(
@@ -252,9 +254,11 @@ def test_the_pdf_is_in_the_members_language_whatever_the_request(contract):
         period_start=contract.period_end,
         status="submitted",
         acceptance_number="K-0000-0000-001",
-        answers={"delivery": {"delivery": "paper"}, "declarations": {"modified": "no"}},
+        answers=Answers(
+            delivery="paper",
+            declarations=declarations_from_form({d.code: "no" for d in DECLARATIONS}),
+        ),
         quote=quote,
-        annual_premium=quote["annual_premium"],
         submitted_at=timezone.now(),
     )
     with translation.override("ja"):
@@ -263,7 +267,7 @@ def test_the_pdf_is_in_the_members_language_whatever_the_request(contract):
         ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "Application copy" in text and "Acceptance number K-0000-0000-001" in text
-    assert f"¥{quote['annual_premium']:,}" in text
+    assert f"¥{quote.annual_premium:,}" in text
     assert "The Japanese text is the binding version." in text
     assert "お車に改造" in text and "Has the car been modified" in text  # binding + reading aid
     assert "申込内容控え" not in text

@@ -34,7 +34,7 @@ from keizoku.core.testing import make_agency, make_contract, make_group, make_me
 from keizoku.help.content import help_pages
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals import services as renewal_services
-from keizoku.renewals.forms import DECLARATIONS
+from keizoku.renewals.choices import DECLARATIONS
 from keizoku.renewals.models import Application
 
 from .i18n_scan import html_problems, text_problems

@@ -14,6 +14,7 @@ from keizoku.core.testing import make_agency, make_contract, make_group, make_me
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals import steps
 from keizoku.renewals.models import Application
+from keizoku.renewals.snapshot import Answers
 
 from .conftest import open_page
 
@@ -239,7 +240,7 @@ def member_at_the_plan_step(**coverages) -> Application:
         member=member,
         period_start=contract.period_end,
         completed_steps=done,
-        answers={"notes": {"eligible": True}},
+        answers=Answers(notes=True),
     )
 
 

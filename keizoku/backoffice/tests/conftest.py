@@ -1,6 +1,7 @@
 """Named people for the back-office tests: two agencies' clerks, an insurer admin, an auditor."""
 
 import time
+from dataclasses import replace
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -15,6 +16,7 @@ from allauth.mfa.totp.internal.auth import (
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.backoffice.services import staff_create
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from keizoku.renewals import pricing
 from keizoku.renewals.models import Application
 
 PASSWORD = "Staff-pass-2026"
@@ -115,16 +117,11 @@ def member(contract):
     return user
 
 
-QUOTE = {
-    "plan": "same",
-    "plan_label": "前年同等プラン",
-    "annual_premium": 70_800,
-    "next_grade": 14,
-    "payment_method": "payroll",
-    "payment_label": "給与天引き（12回）",
-    "installments": [5_900] * 12,
-    "lines": [],
-}
+def quote_for(contract, **fields):
+    """The contract's real renewal quote, with the figures these tests read (70,800 yen in 12
+    instalments of 5,900) unless ``fields`` say otherwise."""
+    values = {"annual_premium": 70_800, "installments": (5_900,) * 12, **fields}
+    return replace(pricing.contract_quote(contract), **values)
 
 
 def make_application(contract, member, status="submitted", number="K-0000-0000-001", **fields):
@@ -133,8 +130,7 @@ def make_application(contract, member, status="submitted", number="K-0000-0000-0
         "member": member,
         "period_start": contract.period_end,
         "status": status,
-        "quote": dict(QUOTE),
-        "annual_premium": QUOTE["annual_premium"],
+        "quote": quote_for(contract),
         "acceptance_number": None if status == "draft" else number,
         "completed_steps": [],
     }

@@ -3,6 +3,7 @@ the version check that keeps two clerks, or a clerk and a customer, from overwri
 
 import re
 import threading
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -83,7 +84,8 @@ def test_the_premium_stays_the_accepted_one_when_the_quote_changes_later(
 ):
     login_staff(client, clerk)
     post(client, application, "accept", version=shown_version(client, application))
-    Application.objects.filter(pk=application.pk).update(annual_premium=99_999)
+    changed = replace(application.quote, annual_premium=99_999)
+    Application.objects.filter(pk=application.pk).update(quote=changed)
     application.refresh_from_db()
     assert application.accepted_premium == 70_800
 

@@ -111,18 +111,18 @@ def test_the_status_answer_shows_the_state_and_the_acceptance_number(client, tar
 
 def test_the_premium_answer_explains_the_change_by_cause(client, taro):
     contract = taro.policy_links.get().contract
-    explanation = pricing.contract_quote(contract)["explanation"]
+    explanation = pricing.contract_quote(contract).explanation
     login(client, taro)
     html = ask(client, "保険料が上がったのはなぜですか").content.decode()
     assert "あなたのご契約：保険料が変わった理由" in html
     assert (
-        f"前年の年間保険料{explanation['previous']:,}円に対し、更改後は{explanation['new']:,}円"
+        f"前年の年間保険料{explanation.previous:,}円に対し、更改後は{explanation.new:,}円"
         in html
     )
-    for part in explanation["parts"]:
-        if part["amount"]:
-            sign = "+" if part["amount"] > 0 else ""
-            assert f"{part['label']}：{sign}{l10n.yen(part['amount'])}" in html
+    for part in explanation.parts:
+        if part.amount:
+            sign = "+" if part.amount > 0 else ""
+            assert f"{part.label}：{sign}{l10n.yen(part.amount)}" in html
     assert 'href="/help/plans/#faq-premium-why-changed"' in html  # the general entry too
 
 
@@ -177,7 +177,7 @@ def _english(member):
 
 def test_a_member_on_an_english_page_gets_wholly_english_personal_answers(client, taro):
     contract = _english(taro).policy_links.get().contract
-    explanation = pricing.contract_quote(contract)["explanation"]
+    explanation = pricing.contract_quote(contract).explanation
     login(client, taro)
     html = ask(client, EVERYTHING["en"]).content.decode()
     personal = personal_part(html)
@@ -192,23 +192,23 @@ def test_a_member_on_an_english_page_gets_wholly_english_personal_answers(client
     closes = f"{end:%B} {end.day}, {end.year} 15:59"
     assert f"Online renewal is open until {closes} ({days} days left)." in personal
     assert "You have not started the renewal yet." in personal
-    difference = explanation["new"] - explanation["previous"]
+    difference = explanation.new - explanation.previous
     shown = f"+¥{difference:,}" if difference > 0 else f"-¥{-difference:,}" if difference else "¥0"
     assert (
         escape(
-            f"Last year's annual premium was ¥{explanation['previous']:,}; after renewal it is "
-            f"¥{explanation['new']:,} ({shown})."
+            f"Last year's annual premium was ¥{explanation.previous:,}; after renewal it is "
+            f"¥{explanation.new:,} ({shown})."
         )
         in personal
     )
     with translation.override("en"):
         causes = {
-            part["cause"]: str(labels.CAUSE_LABELS[part["cause"]]) for part in explanation["parts"]
+            part.cause: str(labels.CAUSE_LABELS[part.cause]) for part in explanation.parts
         }
-    for part in explanation["parts"]:
-        if part["amount"]:
-            sign = "+" if part["amount"] > 0 else "-"
-            assert f"{causes[part['cause']]}: {sign}¥{abs(part['amount']):,}" in personal
+    for part in explanation.parts:
+        if part.amount:
+            sign = "+" if part.amount > 0 else "-"
+            assert f"{causes[part.cause]}: {sign}¥{abs(part.amount):,}" in personal
     assert (
         "You are now in grade 13; after renewal you will be in grade 14 "
         "(accident coefficient period: 0 years)." in personal
