@@ -120,16 +120,7 @@ def test_the_labels_shown_in_japanese_are_the_engines_own_words():
             for plan in ("same", "recommended"):
                 quote = pricing.contract_quote(contract, plan=plan)
                 shown = labels.quote_shown(quote, vehicle_value=contract.vehicle_value)
-                assert shown["plan_label"] == quote["plan_label"]
-                assert shown["payment_label"] == quote["payment_label"]
-                for stored, rebuilt in zip(quote["lines"], shown["lines"], strict=True):
-                    assert (rebuilt["label"], rebuilt["limit_label"]) == (
-                        stored["label"],
-                        stored["limit_label"],
-                    )
-                stored_parts = [part["label"] for part in quote["explanation"]["parts"]]
-                shown_parts = [part["label"] for part in shown["explanation"]["parts"]]
-                assert shown_parts == stored_parts
+                assert shown == quote  # every label rebuilt is the stored one
 
 
 def test_the_engines_reasons_and_refusals_are_the_pages_words_in_japanese():

@@ -194,7 +194,7 @@ def test_an_english_speaking_member_registers_links_and_renews_in_english(
     number = page.locator("#acceptance-number").inner_text()
     application = Application.objects.get(contract=first)
     assert number == application.acceptance_number
-    premium = f"¥{application.annual_premium:,}"
+    premium = f"¥{application.quote.annual_premium:,}"
     expect(page.get_by_text(f"Annual premium {premium}")).to_be_visible()
 
     # The English PDF and the English mail.

@@ -129,12 +129,12 @@ def test_a_member_renews_from_the_agency_site_to_the_acceptance_number(
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
     ).stdout
-    assert number in text and f"{application.annual_premium:,}円" in text
+    assert number in text and f"{application.quote.annual_premium:,}円" in text
 
     run_worker()
     mails = [m for m in smtp_server.messages if number in m["Subject"]]
     assert len(mails) == 1
-    assert f"{application.annual_premium:,}円" in mails[0].get_content()
+    assert f"{application.quote.annual_premium:,}円" in mails[0].get_content()
 
     # Back on MyPage, the policy shows its status, never 「契約の更改」 again.
     page.get_by_role("link", name="マイページトップへ戻る").click()
