@@ -331,6 +331,30 @@ def application_invalidate_quote(*, application: Application) -> None:
     application.refresh_from_db()
 
 
+def application_withdraw_unlinked(
+    *, member: User, contract: Contract, request: HttpRequest | None = None
+) -> Application | None:
+    """The member unlinked the policy: their unfinished draft of it is withdrawn (取下げ), or it
+    would keep the policy from whoever links it next. What was submitted or is with the agency
+    stays: that is the agency's to decide."""
+    with transaction.atomic():
+        draft = (
+            Application.objects.select_for_update()
+            .filter(member=member, contract=contract, status=Application.Status.DRAFT)
+            .first()
+        )
+        if draft is None:
+            return None
+        _transition(
+            draft,
+            Application.Status.WITHDRAWN,
+            actor=member,
+            request=request,
+            details={"by": "policy_unlinked"},
+        )
+    return draft
+
+
 # --- The agency's decisions (back office): accept, refer back, withdraw ------------------------
 # Each takes the version the clerk saw; a change by anybody else since (another clerk, the
 # customer) makes it stale, and nothing is written (UPDATE ... WHERE version = n).
