@@ -125,6 +125,11 @@ def _reasons(contract: Contract, *, linked: bool, now: datetime) -> list[Reason]
     ]
 
 
+def stored_reasons(reasons: list[Reason]) -> list[dict[str, str]]:
+    """Reasons as ``Application.referral_reasons`` keeps them: the code and the engine's Japanese."""
+    return [{"code": reason.code, "text": reason.text} for reason in reasons]
+
+
 def eligibility_reasons(
     application: Application, *, now: datetime, linked: bool | None = None
 ) -> list[Reason]:

@@ -283,6 +283,6 @@ def _load_versioned[T](cls: type[T], data: Any, version: int, name: str) -> T:
         raise _fail(
             name,
             f"version {data.get('version')!r} stored, this code reads version {version} "
-            "(run the migrations: renewals 0002 rewrites older rows)",
+            "(run the migrations: renewals 0003 rewrites older rows)",
         )
     return _load(cls, data, name)

@@ -195,7 +195,7 @@ def _notes(request: HttpRequest, application: Application) -> HttpResponse:
         # must call even a customer who closes the page here.
         services.application_refer_ineligible(
             application=application,
-            reasons=[{"code": reason.code, "text": reason.text} for reason in reasons],
+            reasons=pricing.stored_reasons(reasons),
             request=request,
         )
         if request.method == "POST":

@@ -116,8 +116,7 @@ def test_the_premium_answer_explains_the_change_by_cause(client, taro):
     html = ask(client, "保険料が上がったのはなぜですか").content.decode()
     assert "あなたのご契約：保険料が変わった理由" in html
     assert (
-        f"前年の年間保険料{explanation.previous:,}円に対し、更改後は{explanation.new:,}円"
-        in html
+        f"前年の年間保険料{explanation.previous:,}円に対し、更改後は{explanation.new:,}円" in html
     )
     for part in explanation.parts:
         if part.amount:
@@ -202,9 +201,7 @@ def test_a_member_on_an_english_page_gets_wholly_english_personal_answers(client
         in personal
     )
     with translation.override("en"):
-        causes = {
-            part.cause: str(labels.CAUSE_LABELS[part.cause]) for part in explanation.parts
-        }
+        causes = {part.cause: str(labels.CAUSE_LABELS[part.cause]) for part in explanation.parts}
     for part in explanation.parts:
         if part.amount:
             sign = "+" if part.amount > 0 else "-"

@@ -1,4 +1,4 @@
-"""Migration 0002: stored quotes and answers of version 1 become the typed snapshot, and back."""
+"""Migration 0003: stored quotes and answers of version 1 become the typed snapshot, and back."""
 
 import pytest
 from django.db import connection
@@ -7,8 +7,8 @@ from django.db.migrations.executor import MigrationExecutor
 from keizoku.renewals.models import Application
 from keizoku.renewals.snapshot import Answers, Conditions, Declarations, PlanChoice
 
-BEFORE = [("renewals", "0001_initial")]
-AFTER = [("renewals", "0002_typed_snapshot")]
+BEFORE = [("renewals", "0002_idempotency_key_per_application")]
+AFTER = [("renewals", "0003_typed_snapshot")]
 COVERAGES_V1 = {
     "personal_injury": "50000000",
     "property_damage": "unlimited",

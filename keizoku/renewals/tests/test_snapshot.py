@@ -237,7 +237,7 @@ def test_every_page_mail_and_pdf_showing_the_snapshot_reads_existing_fields(
     detail = staff.get(f"/backoffice/applications/{application.pk}/").content.decode()
     assert_complete(
         detail,
-        f'<dd id="quoted-premium">{application.quote.annual_premium}円</dd>',
+        f'<dd id="quoted-premium">{premium}</dd>',
         "前年同等プラン",
         "ゴールド免許",
         "Web証券・Web約款（ペーパーレス割引あり）",

@@ -184,7 +184,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("renewals", "0001_initial"),
+        ("renewals", "0002_idempotency_key_per_application"),
     ]
 
     operations = [
