@@ -3,7 +3,6 @@
 import logging
 import secrets
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +18,7 @@ from keizoku.core.audit import audit_record
 
 from . import pricing, steps
 from .models import Application
-from .snapshot import Quote
+from .snapshot import Quote, StepAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ def application_save_step(
     *,
     application: Application,
     slug: str,
-    answer: Any,
+    answer: StepAnswer,
     quote: Quote | None = None,
     referral_reasons: list[dict[str, str]] | None = None,
     request: HttpRequest | None = None,

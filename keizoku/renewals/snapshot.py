@@ -200,13 +200,16 @@ class Answers:
     def from_json(cls, data: Any) -> Self:
         return _load_versioned(cls, data, ANSWERS_VERSION, "answers")
 
-    def with_step(self, slug: str, value: Any) -> Answers:
-        """These answers with step ``slug``'s value replaced."""
+    def with_step(self, slug: str, value: StepAnswer) -> Answers:
+        """These answers with step ``slug``'s value replaced (a value of another type than the
+        step's field is refused, as ``from_json`` would refuse it)."""
         if slug not in _STEP_FIELDS:
             raise ValueError(f"no answers for step {slug!r}")
-        return dataclasses.replace(self, **{slug: value})
+        return Answers.from_json(dataclasses.replace(self, **{slug: value}).to_json())
 
 
+# What one step saves: the type of its field of Answers.
+type StepAnswer = bool | str | Conditions | PlanChoice | Declarations
 _STEP_FIELDS = frozenset(f.name for f in dataclasses.fields(Answers)) - {"version"}
 
 

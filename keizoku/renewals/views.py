@@ -3,7 +3,6 @@
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
 
 from allauth.account import app_settings as allauth_settings
 from allauth.account.internal.flows.login import get_authentication_records
@@ -36,7 +35,7 @@ from .forms import (
 )
 from .models import Application
 from .pdf import application_pdf
-from .snapshot import Conditions, PlanChoice, Quote, declarations_from_form
+from .snapshot import Conditions, PlanChoice, Quote, StepAnswer, declarations_from_form
 
 StepHandler = Callable[[HttpRequest, Application], HttpResponse]
 
@@ -149,7 +148,7 @@ def _save(
     request: HttpRequest,
     application: Application,
     slug: str,
-    answer: Any,
+    answer: StepAnswer,
     *,
     quote: Quote | None = None,
     referral_reasons: list[dict[str, str]] | None = None,

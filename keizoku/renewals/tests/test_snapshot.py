@@ -166,6 +166,17 @@ def test_answers_of_another_shape_are_refused():
         Answers.from_json({**data, "declarations": declarations})
 
 
+def test_a_step_answer_of_the_wrong_type_is_refused():
+    answers = full_answers()
+    assert answers.with_step("delivery", "paper").delivery == "paper"
+    with pytest.raises(SnapshotError, match=r"answers\.conditions: an object expected, not str"):
+        answers.with_step("conditions", "yes")
+    with pytest.raises(SnapshotError, match=r"answers\.consent: bool expected"):
+        answers.with_step("consent", {"agree": True})
+    with pytest.raises(ValueError, match="no answers for step 'confirm'"):
+        answers.with_step("confirm", True)
+
+
 @pytest.mark.django_db
 def test_a_dict_cannot_be_stored_as_a_quote(example, quote):
     application = draft(example)
