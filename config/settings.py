@@ -328,6 +328,7 @@ ACCOUNT_FORMS = {
     "change_password": "keizoku.accounts.forms.ChangePasswordForm",
     "reset_password": "keizoku.accounts.forms.ResetPasswordForm",
     "reset_password_from_key": "keizoku.accounts.forms.ResetPasswordKeyForm",
+    "add_email": "keizoku.accounts.forms.AddEmailForm",
 }
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

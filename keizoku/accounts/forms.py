@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
@@ -43,6 +44,30 @@ class JaCharField(forms.CharField):
             return ja.clean_text(value)
         except JaInputError as error:
             raise forms.ValidationError(str(error)) from None
+
+
+class EmailAddressField(forms.EmailField):
+    """A mail address in its one stored spelling (``ja.normalize_email``: the domain NFKC- and
+    IDNA-normalised, a non-ASCII local part refused), before Django checks its syntax."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return ja.normalize_email(value)
+        except JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class LoginAddressField(EmailAddressField):
+    """At login, an address that cannot be normalised stays as typed, to fail like any other."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            return forms.EmailField.to_python(self, value)
 
 
 class PasswordField(forms.CharField):
@@ -105,13 +130,13 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
     # Names, kana and addresses are typed in Japanese whatever the page's language: in English
     # their labels say so (the context "entered in Japanese" keeps the Japanese labels as they are).
 
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=_("メールアドレス"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("マイページのログインIDになります。"),
     )
-    email_confirm = forms.EmailField(
+    email_confirm = EmailAddressField(
         label=_("メールアドレス（確認用）"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -176,11 +201,6 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         # The policies come right after the contact fields, before the questionnaire.
         order = [name for name in self.fields if not name.startswith("survey_")]
         self.order_fields([*order, "survey_source", "survey_comment"])
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        local, _, domain = email.rpartition("@")
-        return f"{local}@{domain.lower()}"
 
     def clean_kana(self) -> str:
         try:
@@ -254,6 +274,9 @@ class LoginForm(AllauthLoginForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The address in its stored spelling (``ｄｅｍｏ.example.jp`` is ``demo.example.jp``), so
+        # the login and its per-account throttle see one mailbox as one login.
+        self.fields["login"] = LoginAddressField(widget=self.fields["login"].widget)
         self.fields["login"].label = _("ID（メールアドレス）")
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["login"].widget.attrs["autocomplete"] = "username"
@@ -284,7 +307,23 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
             self.fields[name].label = label
 
 
+def _email_field_of(form: forms.Form, label) -> None:
+    """allauth's address field, with ours: Django's syntax check would otherwise refuse a
+    non-ASCII local part with its generic message before ``AccountAdapter.clean_email`` runs."""
+    field = form.fields["email"]
+    field.widget.attrs.pop("placeholder", None)
+    form.fields["email"] = EmailAddressField(label=label, max_length=254, widget=field.widget)
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """The email change (allauth's add-then-confirm) with the one spelling of every address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _email_field_of(self, _("新しいメールアドレス"))
+
+
 class ResetPasswordForm(AllauthResetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = _("メールアドレス")
+        _email_field_of(self, _("メールアドレス"))

@@ -1,7 +1,5 @@
 """Back-office forms: search, the decisions on an application, CSV upload, audit filters."""
 
-import re
-
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -13,7 +11,6 @@ from keizoku.core import ja
 from .selectors import FILTER_LABELS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_MESSAGE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
 
 
 def _without_null_validator(field: forms.CharField) -> None:
@@ -69,12 +66,13 @@ class ReferForm(VersionForm):
         _without_null_validator(self.fields["message"])
 
     def clean_message(self) -> str:
-        message = self.cleaned_data["message"].replace("\r\n", "\n")
-        if _MESSAGE_CONTROL.search(message):
-            raise forms.ValidationError(_("使用できない文字（制御文字）が含まれています。"))
-        if not message.strip():
+        try:
+            message = ja.clean_multiline(self.cleaned_data["message"])
+        except ja.JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+        if not message:
             raise forms.ValidationError(_("お客さまへのメッセージを入力してください。"))
-        return message.strip()
+        return message
 
 
 class WithdrawForm(VersionForm):

@@ -43,7 +43,11 @@ def test_unusual_but_valid_names_are_stored_normalised(client, contract, name, k
     "field",
     ["name", "kana", "address", "phone", "email", "policy_1", "postal_code"],
 )
-@pytest.mark.parametrize("bad", ["継続\x00太郎", "継続\x07太郎", "継続\u202e太郎"])
+@pytest.mark.parametrize(
+    "bad",
+    # NUL, BEL, and Trojan Source's bidi override, isolates and the Arabic letter mark (W7)
+    ["継続\x00太郎", "継続\x07太郎", "継続\u202e太郎", "継続\u2067太郎\u2069", "継続\u061c太郎"],
+)
 def test_nul_and_control_characters_are_refused_in_japanese_and_nothing_is_saved(
     client, contract, field, bad
 ):
@@ -57,6 +61,19 @@ def test_nul_and_control_characters_are_refused_in_japanese_and_nothing_is_saved
     assert 'value="x9Lq2!zz"' not in html  # the password is never redisplayed
     assert not PendingRegistration.objects.exists()
     assert not OutboundMail.objects.filter(kind="registration").exists()
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "9" * 5000, "-1", "0", " 2", "1e3", ""])
+@pytest.mark.parametrize("button", [None, "add_policy", "lookup_address"])
+def test_a_strange_policy_count_is_never_a_500(client, contract, count, button):
+    # W8: "²".isdigit() is true but int("²") raises; int() refuses 5,000 digits.
+    extra = {button: "1"} if button else {}
+    response = submit_form(client, policy_count=count, **extra)
+    assert response.status_code in (200, 302)
+    if button is None:
+        assert response.status_code == 302  # the count is only a display hint
+    else:
+        assert 'name="policy_1"' in response.content.decode()
 
 
 def test_an_emoji_in_a_name_is_kept_as_typed(client, contract):
