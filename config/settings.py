@@ -316,6 +316,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Flash messages live in the session, never in a cookie of their own: they can hold the member's
+# address (「ユーザー … としてログインしました」, the email change), which a cookie would carry
+# in clear text on every request until shown (W12).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/mypage/"
 LOGOUT_REDIRECT_URL = "/mypage/login/"
