@@ -368,6 +368,8 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_FORMS = {
     "add_webauthn": "keizoku.accounts.mfa_forms.AddWebAuthnForm",
     "edit_webauthn": "keizoku.accounts.mfa_forms.EditWebAuthnForm",
+    "login_webauthn": "keizoku.accounts.mfa_forms.LoginWebAuthnForm",
+    "reauthenticate_webauthn": "keizoku.accounts.mfa_forms.ReauthenticateWebAuthnForm",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
 # Laptop and tests serve static files straight from the apps; production runs collectstatic.

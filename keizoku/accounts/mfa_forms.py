@@ -1,10 +1,40 @@
-"""allauth's two-step login forms with the labels members read (passkeys: パスキー)."""
+"""allauth's two-step login forms with the labels members read (passkeys: パスキー), and a
+malformed passkey payload refused like a wrong one (never a 500)."""
 
+from typing import Any
+
+from allauth.mfa.adapter import get_adapter
 from allauth.mfa.webauthn.forms import AddWebAuthnForm as AllauthAddWebAuthnForm
 from allauth.mfa.webauthn.forms import EditWebAuthnForm as AllauthEditWebAuthnForm
+from allauth.mfa.webauthn.forms import LoginWebAuthnForm as AllauthLoginWebAuthnForm
+from allauth.mfa.webauthn.forms import (
+    ReauthenticateWebAuthnForm as AllauthReauthenticateWebAuthnForm,
+)
 from django.utils.translation import gettext_lazy as _
+from fido2.webauthn import AuthenticationResponse, RegistrationResponse
 
 NAME_HELP = _("あとで見分けられる名前をつけてください（例：自分のスマートフォン）。")
+
+
+def _well_formed(parse: Any, credential: Any) -> None:
+    """allauth lets fido2's ``KeyError`` (a payload without ``rawId``, say) through as a 500, to
+    anyone, before login: the shape is checked first, and a bad one is a wrong passkey."""
+    try:
+        parse(credential)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise get_adapter().validation_error("incorrect_code") from None
+
+
+class LoginWebAuthnForm(AllauthLoginWebAuthnForm):
+    def clean_credential(self):
+        _well_formed(AuthenticationResponse.from_dict, self.cleaned_data["credential"])
+        return super().clean_credential()
+
+
+class ReauthenticateWebAuthnForm(AllauthReauthenticateWebAuthnForm):
+    def clean_credential(self):
+        _well_formed(AuthenticationResponse.from_dict, self.cleaned_data["credential"])
+        return super().clean_credential()
 
 
 class AddWebAuthnForm(AllauthAddWebAuthnForm):
@@ -19,6 +49,12 @@ class AddWebAuthnForm(AllauthAddWebAuthnForm):
                 "オンにすると、このパスキーだけでログインできます（端末の生体認証や画面ロックが必要です）。"
             )
             self.fields["passwordless"].initial = True
+
+    def clean(self) -> dict:
+        credential = (self.cleaned_data or {}).get("credential")
+        if credential:
+            _well_formed(RegistrationResponse.from_dict, credential)
+        return super().clean()
 
 
 class EditWebAuthnForm(AllauthEditWebAuthnForm):
