@@ -135,7 +135,14 @@ def test_a_foreign_host_header_is_refused(client):
 
 @pytest.mark.parametrize(
     "credential",
-    ['{"id": "x", "type": "public-key"}', '{"id": "x", "rawId": "x"}', "[]", '"x"', "{}"],
+    [
+        '{"id": "x", "type": "public-key"}',
+        '{"id": "x", "rawId": "x"}',
+        "[]",
+        '"x"',
+        "{}",
+        "9" * 5000,  # json.loads raises ValueError (int()'s limit), not JSONDecodeError
+    ],
 )
 def test_a_malformed_passkey_payload_is_a_refused_passkey_not_a_500(client, credential):
     # Found by tests/test_form_fuzz.py: fido2 raises KeyError for a payload without rawId, and
@@ -144,3 +151,29 @@ def test_a_malformed_passkey_payload_is_a_refused_passkey_not_a_500(client, cred
     response = client.post("/mypage/2fa/webauthn/login/", {"credential": credential})
     assert response.status_code in (200, 302, 400)
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("credential", ["0", "false", "9" * 5000, '{"id": "x"}'])
+def test_a_malformed_passkey_is_never_saved(client, member, credential):
+    # Found by tests/test_form_fuzz.py: allauth checked only a truthy credential, so "0" was
+    # saved as a passkey and every two-step page of the member answered 500 from then on.
+    from allauth.mfa.models import Authenticator
+
+    login(client)
+    client.post("/mypage/reauthenticate/?next=/mypage/", {"password": PASSWORD})
+    response = client.post(
+        "/mypage/2fa/webauthn/add/", {"name": "鍵", "credential": credential, "passwordless": ""}
+    )
+    assert response.status_code == 200
+    assert not Authenticator.objects.filter(type="webauthn").exists()
+    assert client.get("/mypage/2fa/webauthn/add/").status_code == 200
+
+
+@pytest.mark.parametrize("digits", ["9" * 19, "9" * 25, "9" * 5000])
+def test_an_id_too_large_for_the_database_is_a_404(client, member, digits):
+    # Found by tests/test_form_fuzz.py: <int:…> took 25 digits to SQLite (OverflowError, a 500);
+    # every id in our URLs is <id:…>, at most 18 digits.
+    login(client)
+    for path in (f"/clickar/{digits}/", f"/clickar/{digits}/consent/"):
+        assert client.get(path).status_code == 404
+    assert client.post(f"/mypage/policies/{digits}/unlink/").status_code == 404
