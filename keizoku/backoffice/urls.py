@@ -35,9 +35,7 @@ urlpatterns = [
         name="export_applications_cp932",
     ),
     path("exports/payroll/<id:pk>.csv", views.export_payroll, name="export_payroll"),
-    path(
-        "exports/payroll/<id:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"
-    ),
+    path("exports/payroll/<id:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
     path("audit/", views.audit_list, name="audit"),
