@@ -54,7 +54,7 @@ class PasswordField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class PolicyFieldsMixin:
+class PolicyFieldsMixin(forms.Form):
     """旧証券番号1 … 旧証券番号5: the first shown, 「追加」 reveals the next (also without JS)."""
 
     def add_policy_fields(self, count: int) -> None:
@@ -85,7 +85,7 @@ class PolicyFieldsMixin:
         return numbers
 
 
-class ContactFieldsMixin:
+class ContactFieldsMixin(forms.Form):
     """郵便番号・住所・電話番号 as at the time of the contract (★重要★)."""
 
     def clean_postal_code(self) -> str:

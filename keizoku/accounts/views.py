@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from keizoku.contracts.models import Agency
 from keizoku.core import ja
 
 from . import services
@@ -27,7 +28,8 @@ from .forms import (
     RegistrationForm,
     RegistrationPasswordForm,
 )
-from .models import PolicyLink
+from .http import MemberRequest
+from .models import PolicyLink, User
 from .selectors import contract_match, member_link_get, member_policies
 from .terms import TERMS
 
@@ -157,8 +159,8 @@ def _render_form(
 def _typed(request: HttpRequest) -> dict[str, str]:
     """What the customer typed, passwords excluded (SECURITY.md: never redisplayed)."""
     return {
-        key: value
-        for key, value in request.POST.items()
+        key: request.POST[key]
+        for key in request.POST
         if key
         not in (
             "csrfmiddlewaretoken",
@@ -323,7 +325,7 @@ def register_password(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def register_done(request: HttpRequest) -> HttpResponse:
+def register_done(request: MemberRequest) -> HttpResponse:
     """Step 7 「マイページ会員登録が完了しました」."""
     return render(request, "accounts/register/done.html")
 
@@ -333,7 +335,7 @@ def register_done(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def top(request: HttpRequest) -> HttpResponse:
+def top(request: MemberRequest) -> HttpResponse:
     """Step 8 「マイページトップ」."""
     policies = _with_applications(request.user)
     return render(
@@ -349,7 +351,7 @@ def top(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def renewals(request: HttpRequest) -> HttpResponse:
+def renewals(request: MemberRequest) -> HttpResponse:
     """Step 9 「更改手続き可能契約一覧」."""
     policies = _with_applications(request.user)
     return render(request, "accounts/renewals.html", {"policies": policies})
@@ -368,7 +370,7 @@ def _with_applications(member) -> list:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_link(request: HttpRequest) -> HttpResponse:
+def policy_link(request: MemberRequest) -> HttpResponse:
     form = PolicyLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -407,9 +409,9 @@ def policy_link(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _agencies_of(member) -> list:
+def _agencies_of(member: User) -> list[Agency]:
     """The agencies of the member's linked policies: whom to ask when a policy cannot be found."""
-    agencies = {}
+    agencies: dict[int, Agency] = {}
     for policy in member_policies(member=member, now=timezone.now()):
         agency = policy.contract.group.agency
         agencies.setdefault(agency.pk, agency)
@@ -418,7 +420,7 @@ def _agencies_of(member) -> list:
 
 @login_required
 @require_POST
-def policy_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
+def policy_unlink(request: MemberRequest, link_id: int) -> HttpResponse:
     link = member_link_get(member=request.user, link_id=link_id)
     number = link.contract.policy_number
     services.policy_unlink(member=request.user, link=link, request=request)

@@ -134,9 +134,10 @@ def answer(
     asked on a page in ``page_language``."""
     language, ranking = retrieval.rank(question, page_language)
     intents = detect_intents(text.normalize(question))
-    logged_in = member is not None and member.is_authenticated
-    personal = personal_answers(member=member, intents=intents, now=now) if logged_in else ()
-    contacts = _contacts(member) if logged_in else ()
+    known = member if isinstance(member, User) and member.is_authenticated else None
+    logged_in = known is not None
+    personal = personal_answers(member=known, intents=intents, now=now) if known else ()
+    contacts = _contacts(known) if known else ()
     shown = ranking.top(3)
     entry = shown[0] if shown else None
     # A personal question is answered from the member's data; its general entry goes with it.
