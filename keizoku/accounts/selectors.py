@@ -3,11 +3,10 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404
 
-from keizoku.contracts.models import Contract
+from keizoku.contracts.models import Agency, Contract
 from keizoku.contracts.windows import RenewalWindow, WindowState, contract_window
 from keizoku.core import ja
 
@@ -37,7 +36,6 @@ class MemberPolicy:
     contract: Contract
     window: RenewalWindow
     state: WindowState
-    application: Any = None  # the renewal in progress or applied (keizoku.renewals), if any
 
 
 def member_policies(*, member: User, now: datetime) -> list[MemberPolicy]:
@@ -53,6 +51,15 @@ def member_policies(*, member: User, now: datetime) -> list[MemberPolicy]:
             MemberPolicy(link=link, contract=link.contract, window=window, state=window.state(now))
         )
     return policies
+
+
+def member_agencies(*, member: User) -> list[Agency]:
+    """The agencies of the member's linked policies: whom to ask (a policy not found, the chat)."""
+    return list(
+        Agency.objects.filter(groups__contracts__policy_link__member=member)
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def member_link_get(*, member: User, link_id: int) -> PolicyLink:

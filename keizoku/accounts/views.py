@@ -1,6 +1,5 @@
 """MyPage: registration (guide steps 1–7), the top page (8), the renewable list (9), linking."""
 
-import dataclasses
 from datetime import date, datetime
 
 from allauth.core import ratelimit
@@ -16,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from keizoku.contracts.models import Agency
 from keizoku.core import ja
+from keizoku.renewals.selectors import member_policy_renewals
 
 from . import services
 from .forms import (
@@ -29,8 +28,8 @@ from .forms import (
     RegistrationPasswordForm,
 )
 from .http import MemberRequest
-from .models import PolicyLink, User
-from .selectors import contract_match, member_link_get, member_policies
+from .models import PolicyLink
+from .selectors import contract_match, member_agencies, member_link_get
 from .terms import TERMS
 
 SESSION_KEY = "registration"
@@ -337,7 +336,7 @@ def register_done(request: MemberRequest) -> HttpResponse:
 @require_GET
 def top(request: MemberRequest) -> HttpResponse:
     """Step 8 「マイページトップ」."""
-    policies = _with_applications(request.user)
+    policies = member_policy_renewals(member=request.user, now=timezone.now())
     return render(
         request,
         "accounts/top.html",
@@ -353,19 +352,8 @@ def top(request: MemberRequest) -> HttpResponse:
 @require_GET
 def renewals(request: MemberRequest) -> HttpResponse:
     """Step 9 「更改手続き可能契約一覧」."""
-    policies = _with_applications(request.user)
+    policies = member_policy_renewals(member=request.user, now=timezone.now())
     return render(request, "accounts/renewals.html", {"policies": policies})
-
-
-def _with_applications(member) -> list:
-    """The member's policies, each with its renewal application of the current period, if any."""
-    from keizoku.renewals.selectors import member_applications
-
-    applications = member_applications(member=member)
-    return [
-        dataclasses.replace(policy, application=applications.get(policy.contract.pk))
-        for policy in member_policies(member=member, now=timezone.now())
-    ]
 
 
 @login_required
@@ -404,18 +392,9 @@ def policy_link(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "accounts/policy_link.html",
-        {"form": form, "agencies": _agencies_of(request.user) if form.errors else []},
+        {"form": form, "agencies": member_agencies(member=request.user) if form.errors else []},
         status=400 if form.errors else 200,
     )
-
-
-def _agencies_of(member: User) -> list[Agency]:
-    """The agencies of the member's linked policies: whom to ask when a policy cannot be found."""
-    agencies: dict[int, Agency] = {}
-    for policy in member_policies(member=member, now=timezone.now()):
-        agency = policy.contract.group.agency
-        agencies.setdefault(agency.pk, agency)
-    return list(agencies.values())
 
 
 @login_required

@@ -17,17 +17,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from keizoku.accounts.models import User
+from keizoku.accounts.selectors import member_agencies
 from keizoku.core import ja
 from keizoku.help import content
 from keizoku.help.content import FaqEntry
 
 from . import retrieval, text
-from .personal import (
-    PersonalAnswer,
-    detect_intents,
-    member_agencies,
-    personal_answers,
-)
+from .personal import PersonalAnswer, detect_intents, personal_answers
 
 logger = logging.getLogger(__name__)
 
