@@ -64,12 +64,21 @@ def member_agencies(*, member: User) -> list[Agency]:
 
 def member_link_get(*, member: User, link_id: int) -> PolicyLink:
     """The member's own link, or 404 (another member's id looks exactly like a missing one)."""
-    link = PolicyLink.objects.select_related("contract").filter(pk=link_id).first()
+    return _own_link(member, pk=link_id)
+
+
+def member_contract_link_get(*, member: User, contract_id: int) -> PolicyLink:
+    """The member's own link to the contract, or 404 (as ``member_link_get``)."""
+    return _own_link(member, contract_id=contract_id)
+
+
+def _own_link(member: User, **lookup: int) -> PolicyLink:
+    link = PolicyLink.objects.select_related("contract__group__agency").filter(**lookup).first()
     if link is None or link.member_id != member.pk:
         if link is not None:
             logger.warning(
                 "member asked for another member's policy link",
-                extra={"member_id": member.pk, "link_id": link_id},
+                extra={"member_id": member.pk, **{f"asked_{k}": v for k, v in lookup.items()}},
             )
         raise Http404
     return link

@@ -7,7 +7,6 @@ from typing import NoReturn, cast
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
-from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.views import LoginView
 from allauth.mfa.utils import is_mfa_enabled
 from django import forms
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from keizoku.accounts.forms import LoginForm
 from keizoku.accounts.models import User
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
@@ -147,17 +147,14 @@ def staff_required(
     return decorator(view) if view is not None else decorator
 
 
-class StaffLoginForm(AllauthLoginForm):
-    """allauth's login form for staff: the same checks and throttling, staff accounts only."""
+class StaffLoginForm(LoginForm):
+    """The MyPage login form (allauth's) for staff: the same checks and throttling, staff accounts
+    only."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("メールアドレス")
-        self.fields["login"].widget.attrs.pop("placeholder", None)
-        self.fields["login"].widget.attrs["autocomplete"] = "username"
-        self.fields["password"].label = _("パスワード")
         self.fields["password"].widget.attrs.pop("placeholder", None)
-        self.fields["password"].help_text = ""
         self.fields.pop("remember", None)
 
     def clean(self):

@@ -21,6 +21,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -133,22 +134,20 @@ def contract_list(request: StaffRequest) -> HttpResponse:
         query = form.cleaned_data["q"] or ""
         state = form.cleaned_data["state"] or ""
         if form.cleaned_data["group"]:
-            group = (
-                selectors.visible_groups(request.staff)
-                .filter(pk=form.cleaned_data["group"])
-                .first()
+            group = _visible_or_404(
+                request,
+                selectors.visible_groups(request.staff),
+                form.cleaned_data["group"],
+                "contracts.group",
             )
-            if group is None:
-                not_found(request, "contracts.group", form.cleaned_data["group"])
             contracts = contracts.filter(group=group)
         if form.cleaned_data["agency"]:
-            agency = (
-                selectors.visible_agencies(request.staff)
-                .filter(pk=form.cleaned_data["agency"])
-                .first()
+            agency = _visible_or_404(
+                request,
+                selectors.visible_agencies(request.staff),
+                form.cleaned_data["agency"],
+                "contracts.agency",
             )
-            if agency is None:
-                not_found(request, "contracts.agency", form.cleaned_data["agency"])
             contracts = contracts.filter(group__agency=agency)
         if state:
             contracts = selectors.season_contracts(contracts, now=now).filter(
@@ -191,7 +190,10 @@ def _query_string(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def _visible_or_404(request: HttpRequest, queryset, pk: int, label: str):
+def _visible_or_404[M: Model](
+    request: HttpRequest, queryset: QuerySet[M], pk: int, label: str
+) -> M:
+    """The object among those the staff member may see, or a logged 404."""
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         not_found(request, label, pk)

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import F
 from django.http import Http404
 
-from keizoku.accounts.models import PolicyLink, User
-from keizoku.accounts.selectors import MemberPolicy, member_policies
+from keizoku.accounts.models import User
+from keizoku.accounts.selectors import MemberPolicy, member_contract_link_get, member_policies
 from keizoku.contracts.models import AgeCondition, Contract, DriverScope, VehicleUsage
 
 from .forms import DECLARATIONS
@@ -20,19 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def member_contract_get(*, member: User, contract_id: int) -> Contract:
-    link = (
-        PolicyLink.objects.select_related("contract__group__agency")
-        .filter(contract_id=contract_id)
-        .first()
-    )
-    if link is None or link.member_id != member.pk:
-        if link is not None:
-            logger.warning(
-                "member asked for another member's contract",
-                extra={"member_id": member.pk, "contract_id": contract_id},
-            )
-        raise Http404
-    return link.contract
+    """The member's own linked contract, or 404 (logged when it is another member's)."""
+    return member_contract_link_get(member=member, contract_id=contract_id).contract
 
 
 def member_application_get(*, member: User, contract_id: int) -> Application:
