@@ -195,7 +195,8 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         return birth
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         email, confirm = data.get("email"), data.get("email_confirm")
         if email and confirm and email.lower() != confirm.lower():
             self.add_error("email_confirm", _("メールアドレスが一致しません。"))
