@@ -15,6 +15,7 @@ from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import Agency, Contract
 from keizoku.contracts.windows import JST, contract_window
 from keizoku.core.audit import audit_record
+from keizoku.core.links import absolute_url
 from keizoku.renewals.models import Application
 
 from .models import Reminder, StaffProfile
@@ -180,8 +181,8 @@ def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun
                             "agency": contract.group.agency,
                             "threshold": item.threshold,
                             "deadline": item.deadline,
-                            "mypage_url": f"{settings.BASE_URL}/mypage/",
-                            "login_url": f"{settings.BASE_URL}/mypage/login/",
+                            "mypage_url": absolute_url("accounts:top"),
+                            "login_url": absolute_url("account_login"),
                         },
                         enqueue=False,
                     )

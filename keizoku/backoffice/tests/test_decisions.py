@@ -349,3 +349,16 @@ def test_the_worker_delivers_the_referral_mail_in_japanese(client, clerk, applic
     assert received["To"] == "taro@example.jp"
     assert "代理店からご連絡があります" in received["Subject"]
     assert "免許証の色をご確認ください。" in received.get_content()
+
+
+def test_the_referral_mail_carries_the_clerks_message_as_typed(client, clerk, application):
+    """W10: a plain-text mail is not HTML; an apostrophe, an ampersand and quotes stay as typed."""
+    login_staff(client, clerk)
+    message = """O'Brien & "quote" <1> をご確認ください。"""
+    response = post(
+        client, application, "refer", version=shown_version(client, application), message=message
+    )
+    assert response.status_code == 302
+    body = OutboundMail.objects.get(kind="application_referred").body
+    assert message in body
+    assert "&amp;" not in body and "&#x27;" not in body and "&quot;" not in body
