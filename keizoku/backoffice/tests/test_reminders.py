@@ -15,9 +15,9 @@ from django.db import connection
 from keizoku.accounts.models import PolicyLink
 from keizoku.backoffice.models import Reminder
 from keizoku.backoffice.services import reminders_send
-from keizoku.notifications.reminders import reminder_threshold
 from keizoku.core.testing import make_contract, make_member, run_worker
 from keizoku.notifications.models import OutboundMail
+from keizoku.notifications.reminders import reminder_threshold
 
 from .conftest import make_application
 
