@@ -30,12 +30,12 @@ from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
 from keizoku.backoffice.services import reminders_send
 from keizoku.core import admission, fragments
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.help.content import help_pages
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals import services as renewal_services
 from keizoku.renewals.forms import DECLARATIONS
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 from .i18n_scan import html_problems, text_problems
 

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from keizoku.contracts.models import Contract
 from keizoku.core.audit import audit_record
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_agency, make_contract, make_group
 from keizoku.notifications.models import OutboundMail
 from keizoku.notifications.services import mail_queue
+from tests.factories import make_agency, make_contract, make_group
 
 from .conftest import login_staff, make_application
 

@@ -10,10 +10,10 @@ from django.test import Client
 
 from keizoku.core import ja
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import run_worker
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import StaleApplication, application_accept, application_submit
+from tests.processes import run_worker
 
 from .conftest import login_staff, make_application, make_staff
 
@@ -46,7 +46,7 @@ def post(client, application, action: str, **data):
 
 
 def test_the_queue_lists_applications_past_draft(client, clerk, contract, member, group):
-    from keizoku.core.testing import make_contract
+    from tests.factories import make_contract
 
     make_application(contract, member, number="K-1000-0000-001")
     draft_contract = make_contract(group=group, policy_number="DM-0009")

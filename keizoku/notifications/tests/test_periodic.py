@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from keizoku.core.testing import process_env
 from keizoku.notifications import periodic
 from keizoku.notifications.models import PeriodicJob
+from tests.processes import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,7 +151,7 @@ def test_a_job_held_by_another_runner_is_not_started_beside_it():
         # Another periodic process holds the job's advisory lock on its own connection.
         import psycopg
 
-        from keizoku.core.testing import database_url
+        from tests.processes import database_url
 
         with psycopg.connect(database_url().replace("postgres://", "postgresql://")) as other:
             other.execute("SELECT pg_advisory_lock(%s)", [periodic._advisory_key("held")])

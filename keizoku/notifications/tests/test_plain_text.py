@@ -14,9 +14,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.notifications.services import mail_queue
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 pytestmark = pytest.mark.django_db
 
