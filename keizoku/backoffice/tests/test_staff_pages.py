@@ -17,7 +17,6 @@ from keizoku.backoffice import selectors
 from keizoku.chat import unanswered
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core import l10n
-from keizoku.core.testing import make_contract, make_member
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import (
     application_accept,
@@ -25,6 +24,7 @@ from keizoku.renewals.services import (
     application_withdraw,
 )
 from keizoku.renewals.tests.conftest import login, step_url
+from tests.factories import make_contract, make_member
 
 from .conftest import login_staff, make_staff, totp_code, wizard_application
 
