@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from keizoku.contracts.models import Contract
 from keizoku.core.audit import audit_record
 from keizoku.core.l10n import supported_language
+from keizoku.core.links import absolute_url
 from keizoku.notifications.services import mail_queue
 
 from .forms import MAX_POLICIES, POLICY_MISMATCH
@@ -134,7 +135,7 @@ def registration_submit(
                 kind="registration_exists",
                 to=data.email,
                 language=existing.language,
-                context={"login_url": f"{settings.BASE_URL}/mypage/login/"},
+                context={"login_url": absolute_url("account_login")},
             )
             audit_record(action="registration.existing_address", request=request)
             return
@@ -163,8 +164,7 @@ def registration_submit(
             context={
                 "name": data.name,
                 "expires_at": pending.expires_at,
-                "url": f"{settings.BASE_URL}/mypage/register/complete/"
-                f"{registration_link_value(token, now)}/",
+                "url": absolute_url("accounts:register_link", registration_link_value(token, now)),
             },
         )
         audit_record(action="registration.submitted", obj=pending, request=request)
@@ -193,8 +193,9 @@ def _check(
         if int(pending.created_at.timestamp()) != int(stamped_at.timestamp()):
             return LinkCheck(LinkState.INVALID)
     state = _state(pending, now)
-    expired_in_time = state is LinkState.EXPIRED and now >= pending.expires_at
-    return LinkCheck(state, pending.expires_at if expired_in_time else None)
+    if pending is not None and state is LinkState.EXPIRED and now >= pending.expires_at:
+        return LinkCheck(state, pending.expires_at)  # expired in time, not by failed tries
+    return LinkCheck(state)
 
 
 def _state(pending: PendingRegistration | None, now: datetime) -> LinkState:
@@ -224,7 +225,7 @@ def registration_complete(
                 PendingRegistration.objects.select_for_update().filter(token_hash=digest).first()
             )
             check = _check(pending, stamped_at, now)
-            if check.state is not LinkState.VALID:
+            if pending is None or check.state is not LinkState.VALID:
                 raise RegistrationLinkError(check.state, check.expires_at)
             if not check_password(password, pending.password_hash):
                 raise WrongPassword
@@ -258,7 +259,7 @@ def registration_complete(
                 context={
                     "name": user.name,
                     "contracts": contracts,
-                    "mypage_url": f"{settings.BASE_URL}/mypage/",
+                    "mypage_url": absolute_url("accounts:top"),
                 },
             )
             audit_record(
@@ -312,7 +313,7 @@ def policy_link(
             context={
                 "name": member.name,
                 "contract": contract,
-                "mypage_url": f"{settings.BASE_URL}/mypage/",
+                "mypage_url": absolute_url("accounts:top"),
             },
         )
         audit_record(action="policy.linked", actor=member, obj=contract, request=request)

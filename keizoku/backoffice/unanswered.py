@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keizoku.chat import unanswered
 from keizoku.chat.models import UnansweredQuestion
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.help.content import faq_entries
 
@@ -27,13 +28,15 @@ def unanswered_list(request: HttpRequest) -> HttpResponse:
     questions = unanswered.unanswered_questions(include_resolved=include_resolved)
     page = Paginator(questions, 50).get_page(request.GET.get("page"))
     entries = {entry.id: entry for entry in faq_entries()}
-    for question in page:
-        question.suggested_entries = [entries[i] for i in question.suggestions if i in entries]
+    rows = [
+        (question, [entries[i] for i in question.suggestions if i in entries]) for question in page
+    ]
     return render(
         request,
         "backoffice/chat_unanswered.html",
         {
             "page": page,
+            "rows": rows,
             "include_resolved": include_resolved,
             "query_string": "show=all" if include_resolved else "",
         },
@@ -43,8 +46,8 @@ def unanswered_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required(roles=WRITERS)
 def unanswered_resolve(request: HttpRequest) -> HttpResponse:
-    pk = request.POST.get("id", "")
-    question = get_object_or_404(UnansweredQuestion, pk=int(pk) if pk.isdigit() else 0)
+    pk = ja.ascii_int(request.POST.get("id")) or 0
+    question = get_object_or_404(UnansweredQuestion, pk=pk)
     with transaction.atomic():
         unanswered.resolve(question)
         audit_record(action="chat.unanswered_resolved", request=request, obj=question)

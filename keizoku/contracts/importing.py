@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 
 from keizoku.core import ja
 from keizoku.core.ja import JaInputError
@@ -98,7 +99,7 @@ def pattern(regex: str, message: str) -> Callable[[str], str]:
     return clean
 
 
-def choice(options: type, *, empty: str | None = None) -> Callable[[str], str]:
+def choice(options: type[models.Choices], *, empty: str | None = None) -> Callable[[str], str]:
     allowed = {str(option) for option in options}
 
     def clean(raw: str) -> str:
@@ -128,12 +129,12 @@ def yes_no(*, empty: bool | None = None) -> Callable[[str], bool]:
     return clean
 
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII, and never too long for int() or a column
 
 
 def integer(low: int, high: int | None = None, *, empty: int | None = None) -> Callable[[str], int]:
     def clean(raw: str) -> int:
-        if raw.isascii() and raw.isdigit():  # the usual cell, without the general path
+        if len(raw) <= 18 and raw.isascii() and raw.isdigit():  # the usual cell, quickly
             number = int(raw)
             if low <= number and (high is None or number <= high):
                 return number
@@ -250,11 +251,11 @@ def email(raw: str) -> str:
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
     try:
+        value = ja.normalize_email(value)  # the spelling every address gets (W5)
         validate_email(value)
-    except ValidationError:
+    except (ja.JaInputError, ValidationError):
         raise CellError("メールアドレスの形式が正しくありません") from None
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return value
 
 
 def policy_number(raw: str) -> str:

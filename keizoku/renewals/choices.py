@@ -1,10 +1,12 @@
 """The renewal's domain constants: plans, payment methods, delivery, and the declarations (告知事項)."""
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import models
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Plan(models.TextChoices):
@@ -33,7 +35,7 @@ class Declaration(NamedTuple):
     """A question of 17 「告知事項の確認」; ``refers``: whether 「はい」 sends it to the agency."""
 
     code: str
-    question: Promise
+    question: "StrOrPromise"  # gettext_lazy
     refers: bool
 
 

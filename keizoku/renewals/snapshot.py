@@ -205,7 +205,8 @@ class Answers:
         step's field is refused, as ``from_json`` would refuse it)."""
         if slug not in _STEP_FIELDS:
             raise ValueError(f"no answers for step {slug!r}")
-        return Answers.from_json(dataclasses.replace(self, **{slug: value}).to_json())
+        changed: dict[str, Any] = {slug: value}
+        return Answers.from_json(dataclasses.replace(self, **changed).to_json())
 
 
 # What one step saves: the type of its field of Answers.

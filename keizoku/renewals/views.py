@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from keizoku.accounts.http import MemberRequest
 from keizoku.contracts.windows import contract_window
 from keizoku.rating.engine import Coverages
 
@@ -37,7 +38,7 @@ from .models import Application
 from .pdf import application_pdf
 from .snapshot import Conditions, PlanChoice, Quote, StepAnswer, declarations_from_form
 
-StepHandler = Callable[[HttpRequest, Application], HttpResponse]
+StepHandler = Callable[[MemberRequest, Application], HttpResponse]
 
 # Every step handler gets its application from ``selectors.member_application_get``, which reads it
 # through the member's own link to the policy: the link stands, no need to look it up again.
@@ -71,7 +72,7 @@ def _next(application: Application) -> HttpResponse:
 
 @login_required
 @require_GET
-def start(request: HttpRequest, contract_id: int) -> HttpResponse:
+def start(request: MemberRequest, contract_id: int) -> HttpResponse:
     """「契約の更改」 / 「手続きを再開」: the first incomplete step of the member's application."""
     contract = selectors.member_contract_get(member=request.user, contract_id=contract_id)
     try:
@@ -88,7 +89,7 @@ def start(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def step(request: HttpRequest, contract_id: int, slug: str) -> HttpResponse:
+def step(request: MemberRequest, contract_id: int, slug: str) -> HttpResponse:
     if slug not in steps.BY_SLUG:
         raise Http404
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
@@ -286,7 +287,7 @@ def _custom_coverages(form: CustomPlanForm) -> Coverages:
     """The custom coverages the form stands for: the valid posted ones, else its initial."""
     if form.is_bound and form.is_valid():
         return pricing.coverages_from_form(form.cleaned_data)
-    return Coverages.from_dict(form.initial)
+    return Coverages.from_dict(dict(form.initial))
 
 
 def _plan_custom_premium(request: HttpRequest, application: Application) -> HttpResponse:
@@ -460,7 +461,7 @@ def _payment(request: HttpRequest, application: Application) -> HttpResponse:
     )
 
 
-def _confirm(request: HttpRequest, application: Application) -> HttpResponse:
+def _confirm(request: MemberRequest, application: Application) -> HttpResponse:
     """20: everything, 「修正する」 per section, the intent checkbox, re-authentication, 【申し込む】."""
     form = ConfirmForm(_posted(request), initial={"idempotency_key": secrets.token_urlsafe(24)})
     if request.method == "POST" and form.is_valid():
@@ -514,7 +515,7 @@ STEP_HANDLERS: dict[str, StepHandler] = {
 
 @login_required
 @require_GET
-def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
+def referred(request: MemberRequest, contract_id: int) -> HttpResponse:
     """The end of the online path: the agency takes over, with its contact."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     return render(
@@ -530,7 +531,7 @@ def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def complete(request: HttpRequest, contract_id: int) -> HttpResponse:
+def complete(request: MemberRequest, contract_id: int) -> HttpResponse:
     """21 「お申込み完了」: the 受付番号, the PDF and the mail."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     if not application.acceptance_number:
@@ -544,7 +545,7 @@ def complete(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def receipt_pdf(request: HttpRequest, contract_id: int) -> HttpResponse:
+def receipt_pdf(request: MemberRequest, contract_id: int) -> FileResponse:
     """申込内容控え (PDF)."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     if not application.acceptance_number:

@@ -105,7 +105,7 @@ def migrate(targets) -> object:
 
 @pytest.mark.django_db(transaction=True)
 def test_stored_rows_are_rewritten_to_the_typed_snapshot_and_back():
-    from keizoku.core.testing import make_contract, make_member
+    from tests.factories import make_contract, make_member
 
     contract = make_contract()
     draft_contract = make_contract(group=contract.group, policy_number="P-0002")

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from keizoku.accounts.models import PolicyLink, User
-from keizoku.core.testing import make_agency, make_contract, make_group
 from keizoku.rating.engine import Coverages
 from keizoku.renewals import pricing
 from keizoku.renewals.models import Application
 from keizoku.renewals.snapshot import Answers, Conditions, PlanChoice
+from tests.factories import make_agency, make_contract, make_group
 
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")

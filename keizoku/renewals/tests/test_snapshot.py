@@ -12,7 +12,6 @@ from django.test import Client
 
 from keizoku.backoffice.tests.conftest import login_staff, make_staff
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract, make_member
 from keizoku.rating.engine import Coverages
 from keizoku.renewals import pricing
 from keizoku.renewals.choices import DECLARATIONS
@@ -28,6 +27,7 @@ from keizoku.renewals.snapshot import (
     Quote,
     SnapshotError,
 )
+from tests.factories import make_contract, make_member
 
 from .conftest import STEP_DATA, step_url, walk
 
