@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.notifications.services import mail_queue
 
@@ -87,6 +88,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def clean_email(self, email: str) -> str:
+        """Every address allauth takes (email change, password reset) in its one stored spelling,
+        like registration's (``ja.normalize_email``, W5)."""
+        try:
+            return ja.normalize_email(email)
+        except ja.JaInputError as error:
+            raise ValidationError(str(error)) from None
 
     def is_safe_url(self, url: str | None) -> bool:
         return is_own_path(url)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import Agency, Contract
 from keizoku.contracts.windows import contract_window
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.core.links import absolute_url
 from keizoku.notifications.models import OutboundMail
@@ -45,6 +46,10 @@ def staff_create(
         raise StaffError(f"unknown role {role!r}")
     if (role == StaffProfile.Role.AGENCY_STAFF) != (agency is not None):
         raise StaffError("agency staff need --agency; the insurer's roles take none")
+    try:
+        email = ja.normalize_email(email)  # the spelling every address gets (W5)
+    except ja.JaInputError as error:
+        raise StaffError(f"{email}: {error}") from None
     password = password or secrets.token_urlsafe(12)[:16]
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
