@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .importing import CONTRACT_COLUMNS, GROUP_COLUMNS, ImportFileError, RowError, parse
 from .models import Agency, Contract, ContractChange, Group, ImportBatch
@@ -242,7 +241,7 @@ def contracts_import(
         if group_id is None:
             errors.append(RowError(row_number, "group_code", "登録されていない団体コードです"))
         elif allowed_ids is not None and group_id not in allowed_ids:
-            errors.append(RowError(row_number, "group_code", _("他の代理店の団体です")))
+            errors.append(RowError(row_number, "group_code", "他の代理店の団体です"))
         else:
             values = _contract_values(row, group_id)
             incoming[values["policy_key"]] = values
@@ -296,7 +295,7 @@ def _foreign_rows(
     if allowed_ids is None:
         return []
     return [
-        RowError(row_numbers[contract.policy_key], "policy_number", _("他の代理店の契約です"))
+        RowError(row_numbers[contract.policy_key], "policy_number", "他の代理店の契約です")
         for contract in existing
         if contract.group_id not in allowed_ids
     ]
