@@ -223,6 +223,7 @@ IMPORTERS: dict[str, Callable[..., ImportResult]] = {
 PREVIEW_MAX_AGE = timedelta(hours=1)  # a preview waits that long for its confirmation
 IMPORT_MAX_ATTEMPTS = 3  # tries when the database stays locked, then the job fails
 IMPORT_RETRY_AFTER = timedelta(seconds=30)  # doubled at each further try
+IMPORT_STALLED_AFTER = timedelta(minutes=15)  # a running job silent that long was interrupted
 JOB_ERRORS_KEPT = 1000  # refused rows kept on a failed job (the count is kept whole)
 # Share of the progress bar per phase: reading and checking the file is the long part.
 _PHASE_SPAN = {Phase.PARSE: (0, 70), Phase.CHECK: (70, 80), Phase.WRITE: (80, 99)}

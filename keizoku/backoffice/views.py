@@ -508,10 +508,15 @@ def import_status(request: HttpRequest, token: str) -> HttpResponse:
     job = ImportJob.objects.filter(token=token, requested_by=request.user).first()
     if job is None or job.status == ImportJob.Status.PREVIEWED:
         not_found(request, "backoffice.importjob", token[:16])
+    # A worker killed mid-import leaves its job "running": after a quiet spell, say so.
+    stalled = (
+        job.status == ImportJob.Status.RUNNING
+        and job.updated_at < timezone.now() - services.IMPORT_STALLED_AFTER
+    )
     return render(
         request,
         "backoffice/import_status.html",
-        {"job": job, "errors": [RowError(*error) for error in job.errors]},
+        {"job": job, "stalled": stalled, "errors": [RowError(*error) for error in job.errors]},
     )
 
 

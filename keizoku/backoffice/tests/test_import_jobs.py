@@ -111,6 +111,22 @@ def test_the_progress_of_a_running_import_is_shown(client, clerk, group, big):
     assert "ファイルを読み込んで確認しています。" in page
 
 
+def test_an_import_silent_for_15_minutes_is_shown_as_stopped(client, clerk, group, big):
+    login_staff(client, clerk)
+    preview = upload(client, to_csv(own_rows(3)))
+    client.post("/backoffice/imports/confirm/", {"token": token_of(preview)})
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status="running", phase="write", percent=80)
+    with time_machine.travel(timezone.now() + timedelta(minutes=14)):
+        assert (
+            "登録しています。" in client.get(f"/backoffice/imports/{job.token}/").content.decode()
+        )
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        page = client.get(f"/backoffice/imports/{job.token}/").content.decode()
+    assert "取込が途中で止まったようです" in page
+    assert "hx-trigger" not in page
+
+
 def test_only_the_clerk_who_uploaded_sees_the_job(client, clerk, other_clerk, group, big):
     login_staff(client, clerk)
     preview = upload(client, to_csv(own_rows(3)))
