@@ -5,7 +5,7 @@ import operator
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -310,7 +310,9 @@ class _Plan:
     unchanged: int = 0
 
 
-def _contracts_plan(incoming: dict[str, dict[str, Any]], existing: list[Contract], *, now) -> _Plan:
+def _contracts_plan(
+    incoming: dict[str, dict[str, Any]], existing: list[Contract], *, now: datetime
+) -> _Plan:
     """What the import would do to the stored contracts (the contracts are changed in memory)."""
     stored = {contract.policy_key: contract for contract in existing}
     plan = _Plan()
