@@ -238,7 +238,7 @@ def import_scope(staff: StaffProfile, kind: str) -> dict[str, Any] | None:
         return {} if staff.sees_all_agencies else None
     if staff.sees_all_agencies:
         return {"allowed_groups": None}
-    groups = Group.objects.filter(agency_id=staff.agency_id).values_list("code", flat=True)
+    groups = Group.objects.filter(agency_id=staff.own_agency_id()).values_list("code", flat=True)
     return {"allowed_groups": set(groups)}
 
 

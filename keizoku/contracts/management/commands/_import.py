@@ -36,8 +36,8 @@ class ImportCommand(BaseCommand):
                 returncode=1,
             ) from None
         if not result.ok:
-            for error in result.errors:
-                self.stderr.write(str(error))
+            for problem in result.errors:
+                self.stderr.write(str(problem))
             raise CommandError(
                 f"{len(result.errors)} error(s): nothing was imported from {file.name}",
                 returncode=1,
