@@ -19,9 +19,9 @@ from django_tasks_db.models import DBTaskResult
 from keizoku.backoffice.models import ImportJob
 from keizoku.contracts.models import Contract, ContractChange, ImportBatch
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
-from keizoku.core.testing import database_url, run_worker
 from keizoku.notifications.models import OutboundMail
 from keizoku.notifications.services import mail_queue
+from tests.processes import database_url, run_worker
 
 from .conftest import login_staff
 
@@ -84,7 +84,7 @@ def test_a_job_refused_at_the_worker_shows_the_rows_and_writes_nothing(
     preview = upload(client, to_csv(own_rows(4)))
     client.post("/backoffice/imports/confirm/", {"token": token_of(preview)})
     # Meanwhile the other agency imports one of these policy numbers.
-    from keizoku.core.testing import make_contract
+    from tests.factories import make_contract
 
     make_contract(group=other_group, policy_number="DM-0002", holder_name="他社 次郎")
     run_worker()

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from keizoku.contracts.models import Contract, ContractChange, ImportBatch
 from keizoku.contracts.tests.test_import_contracts import COLUMNS, row, to_csv
-from keizoku.core.testing import make_contract
+from tests.factories import make_contract
 
 from .conftest import login_staff
 
