@@ -216,6 +216,11 @@ TASKS = {
         "QUEUES": ["default", "mail"],
     }
 }
+# The CSV import (keizoku.contracts.services.write_transaction) waits at most this many seconds
+# for a lock, then gives up and is retried by the worker; files of more rows than
+# IMPORT_SYNC_MAX_ROWS are imported by the worker rather than in the clerk's request.
+IMPORT_LOCK_TIMEOUT = env_int("IMPORT_LOCK_TIMEOUT", 10)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 2000)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
