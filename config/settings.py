@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "keizoku.backoffice",
     "keizoku.help",
     "keizoku.chat",
-    "django.contrib.admin",
+    "keizoku.backoffice.apps.AdminConfig",  # django.contrib.admin, read-only for insurer admins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

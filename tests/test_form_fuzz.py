@@ -32,10 +32,10 @@ from hypothesis import strategies as st
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.backoffice.tests.conftest import login_staff, make_application, make_staff
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.renewals import steps
 from keizoku.renewals.models import Application
 from keizoku.renewals.tests.conftest import walk
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 # A bounded number of examples per target in the suite (every NASTY value has a fair chance over
 # the ~50 targets); FUZZ_EXAMPLES=500 for a long run.

@@ -101,11 +101,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return is_own_path(url)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
+        # Links in mails are built on BASE_URL, never on the request's Host (SECURITY.md): ours
+        # by {% absolute_url %}, allauth's own moved onto it here.
         context = {
             "email": email,  # as allauth's own send_mail gives it (the unknown-address mail)
             **{name: _on_base_url(value) for name, value in context.items()},
-            "BASE_URL": settings.BASE_URL,
         }
         with translation.override(_mail_language(email, context)):
             message = self.render_mail(template_prefix, email, context)

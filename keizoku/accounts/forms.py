@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from keizoku.core import ja
+from keizoku.core.forms import ja_clean
 from keizoku.core.ja import JaInputError
 
 from .passwords import HELP_TEXT, password_problems
@@ -40,10 +41,7 @@ class JaCharField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return value
-        try:
-            return ja.clean_text(value)
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.clean_text, value)
 
 
 class EmailAddressField(forms.EmailField):
@@ -114,16 +112,10 @@ class ContactFieldsMixin(forms.Form):
     """郵便番号・住所・電話番号 as at the time of the contract (★重要★)."""
 
     def clean_postal_code(self) -> str:
-        try:
-            return ja.normalize_postal_code(self.cleaned_data["postal_code"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.normalize_postal_code, self.cleaned_data["postal_code"])
 
     def clean_phone(self) -> str:
-        try:
-            return ja.normalize_phone(self.cleaned_data["phone"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.normalize_phone, self.cleaned_data["phone"])
 
 
 class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
@@ -203,10 +195,7 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         self.order_fields([*order, "survey_source", "survey_comment"])
 
     def clean_kana(self) -> str:
-        try:
-            return ja.to_katakana(self.cleaned_data["kana"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.to_katakana, self.cleaned_data["kana"])
 
     def clean_birth_date(self) -> date:
         birth = self.cleaned_data["birth_date"]
@@ -264,10 +253,7 @@ class PolicyLinkForm(ContactFieldsMixin, forms.Form):
         return super().clean_postal_code()
 
     def clean_policy_number(self) -> str:
-        try:
-            return ja.clean_policy_number(self.cleaned_data["policy_number"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.clean_policy_number, self.cleaned_data["policy_number"])
 
 
 class LoginForm(AllauthLoginForm):

@@ -1,5 +1,7 @@
 """Back-office forms: search, the decisions on an application, CSV upload, audit filters."""
 
+from functools import partial
+
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -7,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keizoku.contracts.models import ImportBatch
 from keizoku.core import ja
+from keizoku.core.forms import ja_clean
 
 from .selectors import FILTER_LABELS
 
@@ -39,10 +42,7 @@ class SearchForm(forms.Form):
         _without_null_validator(self.fields["q"])
 
     def clean_q(self) -> str:
-        try:
-            return ja.clean_text(self.cleaned_data["q"] or "", max_length=100)
-        except ja.JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(partial(ja.clean_text, max_length=100), self.cleaned_data["q"] or "")
 
 
 class VersionForm(forms.Form):
@@ -84,10 +84,7 @@ class WithdrawForm(VersionForm):
 
     def clean_reason(self) -> str:
         # It lands in the audit trail: the one control filter (controls and bidi refused).
-        try:
-            return ja.clean_text(self.cleaned_data["reason"] or "", max_length=500)
-        except ja.JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(partial(ja.clean_text, max_length=500), self.cleaned_data["reason"] or "")
 
 
 class ImportForm(forms.Form):

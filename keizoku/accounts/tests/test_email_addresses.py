@@ -12,8 +12,8 @@ from django.test import Client
 
 from keizoku.accounts.models import PendingRegistration, User
 from keizoku.core import ja
-from keizoku.core.testing import make_contract
 from keizoku.notifications.models import OutboundMail
+from tests.factories import make_contract
 
 from .conftest import login
 from .test_account import reauthenticate

@@ -35,7 +35,7 @@ def test_the_login_and_email_change_messages_show_but_never_travel_in_a_cookie(c
 
 
 def test_registration_sets_no_messages_cookie(client):
-    from keizoku.core.testing import make_contract
+    from tests.factories import make_contract
 
     make_contract(policy_number="P-0001")
     register_until_mail(client)

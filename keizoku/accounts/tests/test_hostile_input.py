@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from keizoku.accounts.models import PendingRegistration, User
-from keizoku.core.testing import make_contract
 from keizoku.notifications.models import OutboundMail
+from tests.factories import make_contract
 
 from .conftest import PASSWORD, login
 from .test_registration import form_data, submit_form

@@ -17,7 +17,7 @@ from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import free_port
-from keizoku.core.testing import process_env
+from tests.processes import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,9 +21,8 @@ LIMITS = {
     # allauth, the per-IP limits and the per-account lockout: every cache read and write is
     # several queries with the database cache of the tests (with Redis in production: none)
     "POST login": 87,
-    # +3: the login's flash message is read from the session and the session saved without it
-    # (UPDATE and the test transaction's SAVEPOINT/RELEASE): messages live in the session, never
-    # in a cookie, since issue 10 W12 (docs/performance.md)
+    # the first page after login shows allauth's login message; since W12 the messages live in the
+    # session, so reading it saves the session (SAVEPOINT, UPDATE, RELEASE): once per message
     "GET mypage": 7,
     "GET renewals": 4,
     "GET start": 9,
