@@ -371,6 +371,13 @@ TARGETS = [
         fields=("token",),
     ),
     Target(
+        "backoffice:import_status",
+        lambda w: "/backoffice/imports/x/",
+        method="get",
+        login=as_staff,
+        path_values=lambda w, v: f"/backoffice/imports/{quote(v, safe='') or 'x'}/",
+    ),
+    Target(
         "backoffice:chat_unanswered_resolve",
         lambda w: "/backoffice/chat/resolve/",
         login=as_staff,
