@@ -26,6 +26,7 @@ from keizoku.notifications.services import mail_queue
 from .forms import MAX_POLICIES, POLICY_MISMATCH
 from .models import PendingRegistration, PolicyLink, User
 from .selectors import contract_match
+from .signals import policy_unlinked
 
 REGISTRATION_TTL = timedelta(hours=24)
 LINK_SALT = "keizoku.accounts.registration-link"
@@ -192,8 +193,9 @@ def _check(
         if int(pending.created_at.timestamp()) != int(stamped_at.timestamp()):
             return LinkCheck(LinkState.INVALID)
     state = _state(pending, now)
-    expired_in_time = state is LinkState.EXPIRED and now >= pending.expires_at
-    return LinkCheck(state, pending.expires_at if expired_in_time else None)
+    if pending is not None and state is LinkState.EXPIRED and now >= pending.expires_at:
+        return LinkCheck(state, pending.expires_at)  # expired in time, not by failed tries
+    return LinkCheck(state)
 
 
 def _state(pending: PendingRegistration | None, now: datetime) -> LinkState:
@@ -223,7 +225,7 @@ def registration_complete(
                 PendingRegistration.objects.select_for_update().filter(token_hash=digest).first()
             )
             check = _check(pending, stamped_at, now)
-            if check.state is not LinkState.VALID:
+            if pending is None or check.state is not LinkState.VALID:
                 raise RegistrationLinkError(check.state, check.expires_at)
             if not check_password(password, pending.password_hash):
                 raise WrongPassword
@@ -319,10 +321,13 @@ def policy_link(
 
 
 def policy_unlink(*, member: User, link: PolicyLink, request: HttpRequest | None = None) -> None:
+    """The member lets go of a policy; what they left unfinished on it goes too (the renewals app
+    withdraws their draft on ``policy_unlinked``), so whoever links it next can renew it."""
     with transaction.atomic():
         contract = link.contract
         link.delete()
         audit_record(action="policy.unlinked", actor=member, obj=contract, request=request)
+        policy_unlinked.send(sender=PolicyLink, member=member, contract=contract, request=request)
 
 
 def member_language_set(*, member, language: str) -> bool:
