@@ -1,30 +1,33 @@
 """Writes of the back office: staff accounts and the reminder mails before expiry."""
 
-import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import Agency, Contract
-from keizoku.contracts.windows import JST, contract_window
+from keizoku.contracts.windows import contract_window
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
+from keizoku.core.links import absolute_url
+from keizoku.notifications.models import OutboundMail
+from keizoku.notifications.reminders import (
+    REMINDER_THRESHOLDS,
+    DueReminder,
+    ReminderRun,
+    reminder_threshold,
+    reminders_queue,
+    reminders_sending_hours,
+)
 from keizoku.renewals.models import Application
 
 from .models import Reminder, StaffProfile
-
-logger = logging.getLogger(__name__)
-
-# Days before expiry (PRODUCT.md: 60, 30, 14, 7 and 3).
-REMINDER_THRESHOLDS: tuple[int, ...] = (60, 30, 14, 7, 3)
-SENDING_HOURS = (9, 20)  # JST: reminders go out in the daytime only
-REMINDER_CHUNK = 100  # reminders queued per transaction
 
 
 class StaffError(Exception):
@@ -43,6 +46,10 @@ def staff_create(
         raise StaffError(f"unknown role {role!r}")
     if (role == StaffProfile.Role.AGENCY_STAFF) != (agency is not None):
         raise StaffError("agency staff need --agency; the insurer's roles take none")
+    try:
+        email = ja.normalize_email(email)  # the spelling every address gets (W5)
+    except ja.JaInputError as error:
+        raise StaffError(f"{email}: {error}") from None
     password = password or secrets.token_urlsafe(12)[:16]
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
@@ -64,30 +71,24 @@ def staff_create(
 # --- reminders ------------------------------------------------------------------------------
 
 
-def reminder_threshold(days_left: int) -> int | None:
-    """The threshold a contract is at: the smallest one not below the days left (a contract
-    imported late gets the reminder it would have had last, not all the missed ones)."""
-    due = [threshold for threshold in REMINDER_THRESHOLDS if threshold >= days_left]
-    return min(due) if due and days_left >= 0 else None
-
-
-@dataclass
-class ReminderRun:
-    queued: int = 0
-    skipped: int = 0
-
-
 def reminders_send(*, now: datetime | None = None) -> ReminderRun:
     """Queue the reminder mails due now: once per policy, period, threshold and recipient.
 
     Members with the policy linked and no application past draft get ``reminder_member``;
     holders who have not linked it (and whose email is on record) ``reminder_holder``. Only
-    while the renewal window is open. The unique constraint on ``Reminder`` and the mail key
-    make a second run (or two runs at once) send nothing more.
+    while the renewal window is open, in the daytime. When, how often and how the mails are
+    queued is ``keizoku.notifications.reminders``; who is due is decided here. The unique
+    constraint on ``Reminder`` and the mail key make a second run (or two runs at once) send
+    nothing more.
     """
     now = now or timezone.now()
-    if not SENDING_HOURS[0] <= now.astimezone(JST).hour < SENDING_HOURS[1]:
-        return ReminderRun()  # no reminder in the middle of the night
+    if not reminders_sending_hours(now):
+        return ReminderRun()
+    run = ReminderRun()
+    return reminders_queue(_reminders_due(now, run), now=now, record=_reminder_record, run=run)
+
+
+def _reminders_due(now: datetime, run: ReminderRun) -> Iterator[DueReminder]:
     today = timezone.localdate(now)
     applied = Application.objects.filter(
         contract=OuterRef("pk"), period_start=OuterRef("period_end")
@@ -107,8 +108,7 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
             "contract_id", "period_end", "threshold", "recipient"
         )
     )
-    run = ReminderRun()
-    due: list[_DueReminder] = []
+    mypage_url, login_url = absolute_url("accounts:top"), absolute_url("account_login")
     for contract in candidates.iterator(chunk_size=500):
         threshold = reminder_threshold((contract.period_end - today).days)
         window = contract_window(contract)
@@ -126,79 +126,34 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
         if (contract.pk, contract.period_end, threshold, recipient) in sent:
             run.skipped += 1
             continue
-        due.append(
-            _DueReminder(contract, threshold, recipient, to, name, window.closes_at, language)
+        yield DueReminder(
+            key=f"reminder:{contract.pk}:{contract.period_end:%Y%m%d}:{threshold}:{recipient}",
+            kind=f"reminder_{recipient}",
+            to=to,
+            language=language,
+            context={
+                "name": name,
+                "contract": contract,
+                "agency": contract.group.agency,
+                "threshold": threshold,
+                "deadline": window.closes_at,
+                "mypage_url": mypage_url,
+                "login_url": login_url,
+            },
+            about=(contract, threshold, recipient),
         )
-        if len(due) >= REMINDER_CHUNK:
-            _reminders_queue(due, now=now, run=run)
-            due = []
-    _reminders_queue(due, now=now, run=run)
-    if run.queued:
-        logger.info("reminders queued", extra={"count": run.queued})
-    return run
 
 
-@dataclass(frozen=True)
-class _DueReminder:
-    contract: Contract
-    threshold: int
-    recipient: str
-    to: str
-    name: str
-    deadline: datetime
-    language: str
-
-
-def _reminders_queue(due: list[_DueReminder], *, now: datetime, run: ReminderRun) -> None:
-    """One transaction per chunk (one commit, not one per mail), a savepoint per reminder: a
-    reminder another run queued meanwhile is skipped alone, and a crash leaves no mail without
-    its Reminder row nor the reverse. The chunk's mails go out as batches over one SMTP
-    connection each (``mail_enqueue_many``)."""
-    from keizoku.notifications.services import mail_enqueue_many, mail_queue
-
-    if not due:
-        return
-    queued: list[int] = []
-    with transaction.atomic():
-        for item in due:
-            contract = item.contract
-            key = (
-                f"reminder:{contract.pk}:{contract.period_end:%Y%m%d}:"
-                f"{item.threshold}:{item.recipient}"
-            )
-            try:
-                with transaction.atomic():
-                    mail = mail_queue(
-                        key=key,
-                        kind=f"reminder_{item.recipient}",
-                        to=item.to,
-                        language=item.language,
-                        now=now,
-                        context={
-                            "name": item.name,
-                            "contract": contract,
-                            "agency": contract.group.agency,
-                            "threshold": item.threshold,
-                            "deadline": item.deadline,
-                            "mypage_url": f"{settings.BASE_URL}/mypage/",
-                            "login_url": f"{settings.BASE_URL}/mypage/login/",
-                        },
-                        enqueue=False,
-                    )
-                    Reminder.objects.create(
-                        contract=contract,
-                        period_end=contract.period_end,
-                        threshold=item.threshold,
-                        recipient=item.recipient,
-                        to=item.to,
-                        mail=mail,
-                    )
-            except IntegrityError:
-                run.skipped += 1  # another run queued it a moment ago
-                continue
-            run.queued += 1
-            queued.append(mail.pk)
-        mail_enqueue_many(queued)
+def _reminder_record(reminder: DueReminder, mail: OutboundMail) -> None:
+    contract, threshold, recipient = reminder.about
+    Reminder.objects.create(
+        contract=contract,
+        period_end=contract.period_end,
+        threshold=threshold,
+        recipient=recipient,
+        to=reminder.to,
+        mail=mail,
+    )
 
 
 def _policy_link(contract: Contract) -> PolicyLink | None:

@@ -129,12 +129,12 @@ def yes_no(*, empty: bool | None = None) -> Callable[[str], bool]:
     return clean
 
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII, and never too long for int() or a column
 
 
 def integer(low: int, high: int | None = None, *, empty: int | None = None) -> Callable[[str], int]:
     def clean(raw: str) -> int:
-        if raw.isascii() and raw.isdigit():  # the usual cell, without the general path
+        if len(raw) <= 18 and raw.isascii() and raw.isdigit():  # the usual cell, quickly
             number = int(raw)
             if low <= number and (high is None or number <= high):
                 return number
@@ -251,11 +251,11 @@ def email(raw: str) -> str:
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
     try:
+        value = ja.normalize_email(value)  # the spelling every address gets (W5)
         validate_email(value)
-    except ValidationError:
+    except (ja.JaInputError, ValidationError):
         raise CellError("メールアドレスの形式が正しくありません") from None
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return value
 
 
 def policy_number(raw: str) -> str:

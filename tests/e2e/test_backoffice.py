@@ -19,8 +19,9 @@ from keizoku.backoffice.tests.conftest import (
 from keizoku.contracts.models import Contract
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core.l10n import yen
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
+from tests.processes import run_worker
 
 from .conftest import open_page
 

@@ -199,3 +199,12 @@ def test_a_reset_for_an_unknown_address_looks_the_same_and_mails_the_address(cli
     assert known["Location"] == unknown["Location"]
     mail = OutboundMail.objects.get(to="nobody@example.jp")
     assert "登録されたマイページ会員はありません" in mail.body
+
+
+def test_the_new_browser_notice_shows_the_browser_as_it_announced_itself(member):
+    """W10: the User-Agent lands in a plain-text mail unescaped (a mail is not HTML)."""
+    agent = """Mozilla/5.0 (O'Brien & "quote" <1>)"""
+    assert login(Client(HTTP_USER_AGENT=agent)).status_code == 302
+    body = OutboundMail.objects.get(kind="new_browser").body
+    assert agent in body
+    assert "&amp;" not in body and "&#x27;" not in body and "&quot;" not in body

@@ -14,8 +14,8 @@ from allauth.mfa.totp.internal.auth import (
 
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.backoffice.services import staff_create
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 PASSWORD = "Staff-pass-2026"
 

@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from keizoku.accounts.models import PolicyLink
@@ -17,7 +19,6 @@ from keizoku.backoffice import selectors
 from keizoku.chat import unanswered
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core import l10n
-from keizoku.core.testing import make_contract, make_member
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import (
     application_accept,
@@ -25,6 +26,7 @@ from keizoku.renewals.services import (
     application_withdraw,
 )
 from keizoku.renewals.tests.conftest import login, step_url
+from tests.factories import make_contract, make_member
 
 from .conftest import login_staff, make_staff, totp_code, wizard_application
 
@@ -216,6 +218,17 @@ def walk_as(client, role: str, season, group) -> list[str]:
     return walk.problems
 
 
+def walk_admin(client) -> list[str]:
+    walk = Walk(client, "insurer_admin (admin)")
+    walk.check("GET", "/admin/")
+    for model in admin.site._registry:
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        walk.check("GET", reverse(f"{info}_changelist"))
+        for obj in model._default_manager.all()[:3]:
+            walk.check("GET", reverse(f"{info}_change", args=[obj.pk]))
+    return walk.problems
+
+
 def test_every_staff_page_renders_with_applications_in_every_state(
     season, group, agency, clerk, insurer_admin, auditor, other_clerk
 ):
@@ -229,6 +242,11 @@ def test_every_staff_page_renders_with_applications_in_every_state(
         client = Client()
         login_staff(client, staff)
         problems += walk_as(client, role, season, group)
+
+    # The Django admin (insurer admins only): every registered model's list and an object's page.
+    client = Client()
+    login_staff(client, insurer_admin)
+    problems += walk_admin(client)
 
     # Another agency's clerk: the same pages, empty; this agency's applications are 404.
     client = Client()
