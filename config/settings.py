@@ -178,9 +178,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not TES
 # --- Cache and sessions ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "keizoku.core.cache.KeizokuRedisCache", "LOCATION": REDIS_URL}}
 else:
     # A shared cache by default, so rate limits hold across processes.
     CACHES = {
@@ -216,6 +214,11 @@ TASKS = {
         "QUEUES": ["default", "mail"],
     }
 }
+# The CSV import (keizoku.contracts.services.write_transaction) waits at most this many seconds
+# for a lock, then gives up and is retried by the worker; files of more rows than
+# IMPORT_SYNC_MAX_ROWS are imported by the worker rather than in the clerk's request.
+IMPORT_LOCK_TIMEOUT = env_int("IMPORT_LOCK_TIMEOUT", 10)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 2000)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -287,7 +290,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if (DEBUG or TESTING)
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "keizoku.core.storage.StaticFilesStorage"
     },
 }
 

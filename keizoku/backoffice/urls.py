@@ -38,6 +38,7 @@ urlpatterns = [
     path("exports/payroll/<id:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
+    path("imports/<str:token>/", views.import_status, name="import_status"),
     path("audit/", views.audit_list, name="audit"),
     path("chat/", unanswered.unanswered_list, name="chat_unanswered"),
     path("chat/resolve/", unanswered.unanswered_resolve, name="chat_unanswered_resolve"),

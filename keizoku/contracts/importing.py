@@ -376,8 +376,12 @@ def parse(
     key: str,
     today: date,
     cross_rules: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Parsed:
-    """Decode, check the header, clean every cell; duplicates of ``key`` are refused."""
+    """Decode, check the header, clean every cell; duplicates of ``key`` are refused.
+
+    ``progress(done, total)`` is called as the columns are cleaned (the long part of a big file).
+    """
     text_data = decode(data)
     reader = csv.reader(io.StringIO(text_data, newline=""))
     try:
@@ -408,7 +412,7 @@ def parse(
     except csv.Error as error:
         raise ImportFileError(f"{len(records) + 2}行目をCSVとして読めません: {error}") from None
 
-    rows, row_errors = _clean_records(columns, header, records, today, cross_rules)
+    rows, row_errors = _clean_records(columns, header, records, today, cross_rules, progress)
     errors.extend(row_errors)
 
     kept: list[tuple[int, dict[str, Any]]] = []
@@ -433,6 +437,7 @@ def _clean_records(
     records: list[list[str]],
     today: date,
     cross_rules: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Clean the cells of the records (row 2 onwards): (rows, errors).
 
@@ -465,7 +470,9 @@ def _clean_records(
     names: list[str] = []
     values: list[list[Any]] = []
     refused: dict[int, list[tuple[str, str]]] = {}  # position in ``numbers`` → (column, reason)
-    for index, name, clean in positions:
+    for done, (index, name, clean) in enumerate(positions):
+        if progress is not None:
+            progress(done, len(positions))
         column = cells[index]
         cleaned: dict[str, Any] = {}
         reasons: dict[str, str] = {}

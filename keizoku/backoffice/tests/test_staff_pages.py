@@ -201,13 +201,19 @@ def walk_as(client, role: str, season, group) -> list[str]:
     walk.check("GET", "/backoffice/imports/", status=200 if writer else 403)
     csv_rows = [row(policy_number="DM-0900", group_code=group.code)]
     upload = SimpleUploadedFile("contracts.csv", to_csv(csv_rows).encode(), "text/csv")
-    walk.check(
+    preview = walk.check(
         "POST",
         "/backoffice/imports/",
         data={"kind": "contracts", "file": upload},
         status=200 if writer else 403,
         texts=["取込内容の確認"] if writer else [],
     )
+    if writer:
+        token = re.search(r'name="token" value="([0-9a-f]+)"', preview.content.decode())
+        confirmed = walk.check(
+            "POST", "/backoffice/imports/confirm/", data={"token": token.group(1)}, status=302
+        )
+        walk.check("GET", confirmed["Location"], texts=["取込の状況", "取込が完了しました"])
     bad = SimpleUploadedFile("contracts.csv", b"not,a,contracts,file\r\n1,2,3,4\r\n", "text/csv")
     walk.check(
         "POST",
