@@ -342,13 +342,16 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True  # email change and the like ask again 
 # The subjects of allauth's mails start with 【マイページ】 / [MyPage] (AccountAdapter, translated).
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# A reset for an address no member has sends nothing (issue 10 W13): the page is the same either
+# way, and the service never mails an address nobody registered (no unsolicited mail at scale).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_RATE_LIMITS = {
     # Per IP only: the per-account part is keizoku.accounts.lockout (delays, then a lock).
     "login": "30/m/ip",
     "login_failed": "10/m/ip,100/h/ip",
-    "reset_password": "20/m/ip,5/h/key",
+    "reset_password": "20/m/ip,5/h/key,10/d/key",  # key: the address typed (mails per address)
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",

@@ -66,7 +66,7 @@ SUBJECT_PREFIX = _("【マイページ】")
 
 def _mail_language(email: str, context: dict) -> str:
     """The recipient's language: the member's own when the mail is about a member (a reset, a
-    notice, an address change), else the language of the request (an unknown address)."""
+    notice, an address change), else the language of the request (staff)."""
     from allauth.account.models import EmailAddress
 
     user = context.get("user")
@@ -94,7 +94,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
         context = {
-            "email": email,  # as allauth's own send_mail gives it (the unknown-address mail)
+            "email": email,  # as allauth's own send_mail gives it
             **{name: _on_base_url(value) for name, value in context.items()},
             "BASE_URL": settings.BASE_URL,
         }
