@@ -65,6 +65,8 @@ def _on_base_url(value: Any) -> Any:
     return value
 
 
+_STEP_UP_ATTR = "_keizoku_step_up"  # (login, whether stepped up) read by this request's check
+
 # Before the subject of every allauth mail (ACCOUNT_EMAIL_SUBJECT_PREFIX, in the mail's language).
 SUBJECT_PREFIX = _("【マイページ】")
 
@@ -140,6 +142,8 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None:
             if state.failures:
                 lockout.throttle_clear_source(login, source)
+            # Read just now: the login stage of this request asks again (one cache read less).
+            setattr(request, _STEP_UP_ATTR, (lockout.normalize_login(login), state.step_up))
             return user
         state = login_failure_count(request, login)
         if state.locked:
@@ -155,8 +159,9 @@ class AccountAdapter(DefaultAccountAdapter):
         records = allauth_bridge.authentication_records(self.request, login.user)
         last = records[-1] if records else {}
         if last.get("method") == "password":
-            typed = last.get("email") or getattr(login.user, "email", "")
-            if lockout.step_up_required(typed):
+            typed = lockout.normalize_login(last.get("email") or getattr(login.user, "email", ""))
+            known = getattr(self.request, _STEP_UP_ATTR, None)
+            if known[1] if known and known[0] == typed else lockout.step_up_required(typed):
                 return True
         return super().is_login_by_code_required(login)
 
