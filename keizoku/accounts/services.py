@@ -26,6 +26,7 @@ from keizoku.notifications.services import mail_queue
 from .forms import MAX_POLICIES, POLICY_MISMATCH
 from .models import PendingRegistration, PolicyLink, User
 from .selectors import contract_match
+from .signals import policy_unlinked
 
 REGISTRATION_TTL = timedelta(hours=24)
 LINK_SALT = "keizoku.accounts.registration-link"
@@ -319,10 +320,13 @@ def policy_link(
 
 
 def policy_unlink(*, member: User, link: PolicyLink, request: HttpRequest | None = None) -> None:
+    """The member lets go of a policy; what they left unfinished on it goes too (the renewals app
+    withdraws their draft on ``policy_unlinked``), so whoever links it next can renew it."""
     with transaction.atomic():
         contract = link.contract
         link.delete()
         audit_record(action="policy.unlinked", actor=member, obj=contract, request=request)
+        policy_unlinked.send(sender=PolicyLink, member=member, contract=contract, request=request)
 
 
 def member_language_set(*, member, language: str) -> bool:

@@ -80,6 +80,17 @@ class ReferForm(VersionForm):
 class WithdrawForm(VersionForm):
     reason = forms.CharField(label=_("取下げの理由（任意）"), max_length=500, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _without_null_validator(self.fields["reason"])
+
+    def clean_reason(self) -> str:
+        # It lands in the audit trail: the one control filter (controls and bidi refused).
+        try:
+            return ja.clean_text(self.cleaned_data["reason"] or "", max_length=500)
+        except ja.JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("取り込むファイルの種類"), choices=ImportBatch.Kind.choices)

@@ -38,7 +38,9 @@ class Application(models.Model):
     acceptance_number = models.CharField(
         _("受付番号"), max_length=20, unique=True, null=True, blank=True
     )
-    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The key of the submit that wrote the 受付番号: a repeat of it on this application returns
+    # the first result. Scoped to the row, so not unique across applications.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
     annual_premium = models.PositiveIntegerField(_("年間保険料"), null=True, blank=True)
     accepted_premium = models.PositiveIntegerField(_("確定保険料"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic lock for staff vs customer

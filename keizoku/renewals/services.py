@@ -17,7 +17,7 @@ from keizoku.contracts.models import Contract
 from keizoku.contracts.windows import contract_window
 from keizoku.core.audit import audit_record
 
-from . import steps
+from . import pricing, steps
 from .models import Application
 
 logger = logging.getLogger(__name__)
@@ -174,16 +174,31 @@ def application_refer_ineligible(
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Application.Status.DRAFT:
             return
-        locked.referral_reasons = reasons
-        locked.save(update_fields=["referral_reasons", "updated_at"])
-        _transition(
-            locked,
-            Application.Status.REFERRED,
-            actor=locked.member,
-            request=request,
-            details={"reasons": [reason["code"] for reason in reasons]},
-        )
+        _refer_locked(locked, reasons, request=request)
     application.refresh_from_db()
+
+
+def _refer_locked(
+    locked: Application,
+    reasons: list[dict],
+    *,
+    request: HttpRequest | None = None,
+    idempotency_key: str | None = None,
+) -> None:
+    """The referral of a locked draft (step 11 and the submit's re-check of its rules)."""
+    locked.referral_reasons = reasons
+    fields = ["referral_reasons", "updated_at"]
+    if idempotency_key is not None:
+        locked.idempotency_key = idempotency_key
+        fields.append("idempotency_key")
+    locked.save(update_fields=fields)
+    _transition(
+        locked,
+        Application.Status.REFERRED,
+        actor=locked.member,
+        request=request,
+        details={"reasons": [reason["code"] for reason in reasons]},
+    )
 
 
 def application_submit(
@@ -203,18 +218,15 @@ def application_submit(
 
     now = now or timezone.now()
     with transaction.atomic():
-        done = Application.objects.filter(idempotency_key=idempotency_key).first()
-        if done is not None:
-            if done.member_id != member.pk:
-                raise ApplicationError(_("この申込は受け付けられません。"))
-            return done
         locked = (
             Application.objects.select_for_update()
             .select_related("contract__group")
             .get(pk=application.pk, member=member)
         )
-        if locked.acceptance_number:
-            return locked  # submitted already, from another tab
+        # The key is this application's: a repeat of this submit (reload, parallel POST) gets the
+        # first result; the same key on another application means nothing here.
+        if locked.acceptance_number or locked.idempotency_key == idempotency_key:
+            return locked  # submitted (or referred) already, from another tab
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("この申込は現在の状態では申し込めません。"))
         if not steps.is_reachable("confirm", locked.completed_steps):
@@ -223,6 +235,17 @@ def application_submit(
             raise ApplicationError(
                 _("WEB更改手続きの受付期間が終了しました。代理店にお問い合わせください。")
             )
+        # Step 11's rules again: the agency may have changed the contract since (an open claim,
+        # a pending change, a retiree's age) — then the agency takes it over, as at step 11.
+        ineligible = pricing.eligibility_reasons(locked, now=now)
+        if ineligible:
+            _refer_locked(
+                locked,
+                ineligible + _declared_reasons(locked, ineligible),
+                request=request,
+                idempotency_key=idempotency_key,
+            )
+            return locked
         if locked.quoted_contract_version != locked.contract.version:
             raise ApplicationError(
                 _("ご契約内容が変更されたため、保険料を計算し直す必要があります。")
@@ -259,6 +282,12 @@ def application_submit(
     return locked
 
 
+def _declared_reasons(application: Application, ineligible: list[dict]) -> list[dict]:
+    """The step-17 reasons already on the application, kept beside new eligibility ones."""
+    codes = {reason["code"] for reason in ineligible}
+    return [reason for reason in application.referral_reasons if reason["code"] not in codes]
+
+
 def _unique_acceptance_number() -> str:
     for _attempt in range(10):
         number = new_acceptance_number()
@@ -276,17 +305,22 @@ def application_set_referral(*, application: Application, reasons: list[dict]) -
 
 
 def application_invalidate_quote(*, application: Application) -> None:
-    """The contract changed under the draft: its quote no longer stands; choose the plan again."""
+    """The contract changed under the draft: its quote no longer stands, and neither does step
+    11's answer (an open claim, a pending change or a retiree's age may now refer it)."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         locked.quote = None
         locked.quoted_contract_version = None
         locked.annual_premium = None
+        locked.answers = {
+            slug: answer for slug, answer in locked.answers.items() if slug != "notes"
+        }
         locked.completed_steps = [
             slug
             for slug in locked.completed_steps
-            if slug not in ("current", "conditions", "plan", "premium", "confirm")
+            if slug not in ("notes", "current", "conditions", "plan", "premium", "confirm")
         ]
+        locked.version += 1
         locked.save()
         audit_record(
             action="application.quote_invalidated",
@@ -295,6 +329,30 @@ def application_invalidate_quote(*, application: Application) -> None:
             details={"contract_version": locked.contract.version},
         )
     application.refresh_from_db()
+
+
+def application_withdraw_unlinked(
+    *, member: User, contract: Contract, request: HttpRequest | None = None
+) -> Application | None:
+    """The member unlinked the policy: their unfinished draft of it is withdrawn (取下げ), or it
+    would keep the policy from whoever links it next. What was submitted or is with the agency
+    stays: that is the agency's to decide."""
+    with transaction.atomic():
+        draft = (
+            Application.objects.select_for_update()
+            .filter(member=member, contract=contract, status=Application.Status.DRAFT)
+            .first()
+        )
+        if draft is None:
+            return None
+        _transition(
+            draft,
+            Application.Status.WITHDRAWN,
+            actor=member,
+            request=request,
+            details={"by": "policy_unlinked"},
+        )
+    return draft
 
 
 # --- The agency's decisions (back office): accept, refer back, withdraw ------------------------

@@ -9,9 +9,16 @@ import pytest
 from playwright.sync_api import expect
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.backoffice.tests.conftest import PASSWORD, make_application, make_staff, totp_code
+from keizoku.backoffice.tests.conftest import (
+    PASSWORD,
+    make_application,
+    make_staff,
+    totp_code,
+    wizard_application,
+)
 from keizoku.contracts.models import Contract
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
+from keizoku.core.l10n import yen
 from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
 
@@ -151,5 +158,53 @@ def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, s
     heading("スタッフログイン")
     context.close()
     # A refused import answers 400 on purpose; any other console error counts.
+    errors = [error for error in errors if "status of 400" not in error]
+    assert not errors, f"browser console errors: {errors}"
+
+
+def test_a_clerk_opens_a_submitted_application_with_its_quote(
+    browser, live_server, check_a11y, screenshot
+):
+    """Issue 10 W1: the page of an application with a quote was a 500 (its premium lines)."""
+    agency = make_agency(code="DEMO", name="デモ保険サービス")
+    group = make_group(agency=agency, code="DEMO-A", name="株式会社デモ製作所")
+    contract = make_contract(group=group, policy_number="DM-0001")
+    member = make_member("ichiro@example.jp")
+    PolicyLink.objects.create(member=member, contract=contract)
+    application = wizard_application(contract, member)  # the wizard's own quote, with its lines
+    lines = application.quote["lines"]
+    assert lines
+    clerk = make_staff("clerk@demo.example.jp", "agency_staff", agency)
+
+    page, errors = open_page(browser, live_server.url)
+    page.goto("/backoffice/")
+    page.get_by_label("メールアドレス").fill(clerk.email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.locator("input[name=code]").fill(totp_code(clerk.totp_secret))
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.get_by_role("link", name="申込一覧").click()
+    page.get_by_role("link", name=application.acceptance_number).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"申込の確認：{application.acceptance_number}"
+    )
+    expect(page.locator("#application-status")).to_have_text("申込済み")
+    expect(page.locator("#quoted-premium")).to_have_text(yen(application.annual_premium))
+    breakdown = page.get_by_role("table", name="保険料の内訳")
+    expect(breakdown.locator("tbody tr")).to_have_count(len(lines))
+    for line in lines:
+        expect(breakdown.get_by_role("row", name=line["label"]).first).to_contain_text(
+            yen(line["premium"])
+        )
+    check_a11y(page)
+    screenshot(page, "backoffice-application-with-quote")
+
+    # A refused decision re-renders the same page (400) with its message, never a 500.
+    page.get_by_label("お客さまへのメッセージ").fill("   ")  # blank, past the browser's check
+    page.get_by_role("button", name="差し戻す").click()
+    expect(page.get_by_text("お客さまへのメッセージを入力してください。").first).to_be_visible()
+    expect(breakdown.locator("tbody tr")).to_have_count(len(lines))
+    page.context.close()
     errors = [error for error in errors if "status of 400" not in error]
     assert not errors, f"browser console errors: {errors}"

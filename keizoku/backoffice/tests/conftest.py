@@ -142,3 +142,25 @@ def make_application(contract, member, status="submitted", number="K-0000-0000-0
 @pytest.fixture
 def application(contract, member):
     return make_application(contract, member)
+
+
+def wizard_application(contract, member, *, until: str = "submitted", overrides=None):
+    """The member's application as the wizard leaves it, with its real answers, quote (the
+    engine's, with its lines) and audit trail: ``until`` a step (a draft with every step before
+    it done) or "submitted" (【申し込む】 pressed)."""
+    import re
+
+    from django.test import Client
+
+    from keizoku.renewals.tests.conftest import login, step_url, walk
+
+    client = Client()
+    login(client, member)
+    walk(client, contract, until="confirm" if until == "submitted" else until, overrides=overrides)
+    if until == "submitted":
+        html = client.get(step_url(contract, "confirm")).content.decode()
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+        data = {"intent": "on", "idempotency_key": key}
+        response = client.post(step_url(contract, "confirm"), data)
+        assert response["Location"] == f"/clickar/{contract.pk}/complete/"
+    return Application.objects.exclude(status="withdrawn").get(contract=contract, member=member)

@@ -84,3 +84,16 @@ def test_a_bad_date_filter_says_why_in_japanese(client, trail, insurer_admin):
     page = response.content.decode()
     assert "日付を正しく入力してください。" in page
     assert "該当する操作はありません。" in page
+
+
+def test_free_text_of_a_query_string_never_reaches_the_trail(client, clerk):
+    """Issue 10 W9: the list's status filter was recorded as typed (bidi and controls too)."""
+    login_staff(client, clerk)
+    client.get("/backoffice/applications/", {"status": "sub\u202emitted\x1b"})
+    client.get("/backoffice/applications/", {"status": "referred"})
+    recorded = AuditEvent.objects.filter(action="backoffice.application_list").order_by("pk")
+    assert [event.details["status"] for event in recorded] == ["", "referred"]
+    searched = client.get("/backoffice/contracts/", {"q": "継続\u202e太郎"})
+    assert searched.status_code == 200
+    for event in AuditEvent.objects.filter(action="backoffice.contract_search"):
+        assert "\u202e" not in event.details["query"]

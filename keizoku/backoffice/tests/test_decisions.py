@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from keizoku.core import ja
 from keizoku.core.models import AuditEvent
 from keizoku.core.testing import run_worker
 from keizoku.notifications.models import OutboundMail
@@ -158,6 +159,39 @@ def test_withdrawing_ends_the_application_and_frees_the_policy(client, clerk, ap
     assert event.details["reason"] == "お客さまから電話で取下げの依頼"
     # The policy can be renewed again: a new live application is allowed.
     make_application(application.contract, application.member, number="K-2")
+
+
+# Issue 10 W9: the reason lands in the audit trail. Every character the one control filter
+# (keizoku.core.ja) refuses is refused here too; the first three always are.
+REASON_CONTROLS = [
+    c
+    for c in ("\x00", "\x1b", "\u202e", "\u200f", "\u2066", "\u2067", "\u2068", "\u2069", "\u061c")
+    if ja._CONTROL.search(c)
+]
+
+
+@pytest.mark.parametrize("character", REASON_CONTROLS)
+def test_a_withdraw_reason_with_a_control_or_bidi_character_is_refused_and_changes_nothing(
+    client, clerk, application, character
+):
+    assert {"\x00", "\x1b", "\u202e"} <= set(REASON_CONTROLS)
+    login_staff(client, clerk)
+    version = shown_version(client, application)
+    reason = f"お客さま{character}のご依頼"
+    response = post(client, application, "withdraw", version=version, reason=reason)
+    assert response.status_code == 400
+    assert "使用できない文字（制御文字）が含まれています。" in response.content.decode()
+    application.refresh_from_db()
+    assert (application.status, application.version) == ("submitted", version)
+    assert not AuditEvent.objects.filter(details__to="withdrawn").exists()
+
+
+def test_a_withdraw_reason_is_stored_normalised_on_one_line(client, clerk, application):
+    login_staff(client, clerk)
+    reason = "  お客さまの　ご依頼  "
+    post(client, application, "withdraw", version=shown_version(client, application), reason=reason)
+    event = AuditEvent.objects.get(action="application.status", details__to="withdrawn")
+    assert event.details["reason"] == "お客さまの ご依頼"
 
 
 def test_an_accepted_application_cannot_be_withdrawn(client, clerk, application):

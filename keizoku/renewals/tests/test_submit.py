@@ -11,6 +11,8 @@ import time_machine
 from django.db import connection
 from django.test import Client
 
+from keizoku.accounts.models import PolicyLink
+from keizoku.core.testing import make_contract
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 
@@ -204,7 +206,7 @@ def test_the_renewable_list_shows_the_status_once_applied(client, member, contra
 
 
 @pytest.mark.django_db
-def test_another_members_idempotency_key_submits_nothing_and_reveals_nothing(
+def test_another_members_idempotency_key_reveals_nothing_of_their_application(
     client, member, contract, other_member
 ):
     other = Client()
@@ -217,13 +219,41 @@ def test_another_members_idempotency_key_submits_nothing_and_reveals_nothing(
     walk(client, contract)
     response = client.post(step_url(contract, "confirm"), stolen)
 
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "この申込は受け付けられません。" in html
+    # The key belongs to an application: on mine it submits mine, and nothing of theirs shows.
+    assert response["Location"] == f"/clickar/{contract.pk}/complete/"
+    html = client.get(response["Location"]).content.decode()
     assert their_number not in html
     mine = Application.objects.get(contract=contract)
-    assert mine.status == Application.Status.DRAFT
-    assert mine.acceptance_number is None
+    assert mine.status == Application.Status.SUBMITTED
+    assert mine.acceptance_number not in (None, their_number)
+    assert Application.objects.get(contract=theirs).acceptance_number == their_number
+
+
+@pytest.mark.django_db
+def test_the_same_key_on_two_applications_submits_both_and_a_replay_changes_nothing(
+    client, member, contract
+):
+    second = make_contract(group=contract.group, policy_number="P-0002")
+    PolicyLink.objects.create(member=member, contract=second)
+    walk(client, contract)
+    walk(client, second)
+    data = confirm_form(client, contract)
+
+    first = client.post(step_url(contract, "confirm"), data)
+    other = client.post(step_url(second, "confirm"), data)  # the same key, another application
+
+    assert first["Location"] == f"/clickar/{contract.pk}/complete/"
+    assert other["Location"] == f"/clickar/{second.pk}/complete/"
+    one, two = (Application.objects.get(contract=c) for c in (contract, second))
+    assert one.status == two.status == Application.Status.SUBMITTED
+    assert one.acceptance_number != two.acceptance_number
+    assert two.acceptance_number in client.get(other["Location"]).content.decode()
+    # A replay of the same POST on the first application returns the first result.
+    replay = client.post(step_url(contract, "confirm"), data)
+    assert replay["Location"] == f"/clickar/{contract.pk}/complete/"
+    assert Application.objects.get(pk=one.pk).acceptance_number == one.acceptance_number
+    assert Application.objects.get(pk=one.pk).version == one.version
+    assert OutboundMail.objects.filter(kind="application_submitted").count() == 2
 
 
 @pytest.mark.django_db
