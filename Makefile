@@ -14,7 +14,7 @@ export PORT
 help:
 	@echo "make run    - set up and start the service with demo data on http://localhost:$(PORT)/"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, mypy, check --deploy, makemigrations --check"
 	@echo "make messages - add new customer-visible strings to locale/en/LC_MESSAGES/django.po"
 
 $(UV):
@@ -65,9 +65,20 @@ test: system-deps-test setup test-only
 test-only:
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Production settings for the checks that read them: DEBUG off, a throwaway key made here, a real
+# site's host name and HTTPS, PostgreSQL (named, never connected to), no laptop .env.
+PROD_ENV = DEBUG=0 SECRET_KEY="$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	ALLOWED_HOSTS=keizoku.example BASE_URL=https://keizoku.example \
+	DATABASE_URL=postgres://keizoku@127.0.0.1:5432/keizoku KEIZOKU_DOTENV=/nonexistent
+
+# Lint, types (mypy + django-stubs, pyproject's [tool.mypy]), the deployment checks failing on a
+# warning, and no model change without its migration (an in-memory database: nothing written).
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	$(PROD_ENV) .venv/bin/mypy
+	$(PROD_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	$(PROD_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 format: setup
 	.venv/bin/ruff format .

@@ -159,7 +159,9 @@ class AccountAdapter(DefaultAccountAdapter):
         records = allauth_bridge.authentication_records(self.request, login.user)
         last = records[-1] if records else {}
         if last.get("method") == "password":
-            typed = lockout.normalize_login(last.get("email") or getattr(login.user, "email", ""))
+            typed = lockout.normalize_login(
+                str(last.get("email") or getattr(login.user, "email", "") or "")
+            )
             known = getattr(self.request, _STEP_UP_ATTR, None)
             if known[1] if known and known[0] == typed else lockout.step_up_required(typed):
                 return True

@@ -55,7 +55,7 @@ class PasswordField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class PolicyFieldsMixin:
+class PolicyFieldsMixin(forms.Form):
     """旧証券番号1 … 旧証券番号5: the first shown, 「追加」 reveals the next (also without JS)."""
 
     def add_policy_fields(self, count: int) -> None:
@@ -86,7 +86,7 @@ class PolicyFieldsMixin:
         return numbers
 
 
-class ContactFieldsMixin:
+class ContactFieldsMixin(forms.Form):
     """郵便番号・住所・電話番号 as at the time of the contract (★重要★)."""
 
     def clean_postal_code(self) -> str:
@@ -196,7 +196,8 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         return birth
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         email, confirm = data.get("email"), data.get("email_confirm")
         if email and confirm and email.lower() != confirm.lower():
             self.add_error("email_confirm", _("メールアドレスが一致しません。"))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from keizoku.core.audit import audit_record
 
 from . import authn
+from .models import User
 from .redirects import is_own_path
 
 ACTIVITY_AT = "kz_activity"  # [fingerprint of session key, IP and browser, when last recorded]
@@ -56,7 +57,7 @@ class SessionTimeoutMiddleware:
         audit_record(action="auth.session_expired", actor=user, details={"reason": reason})
         messages.info(request, EXPIRED_MESSAGES[reason])
         # Staff log in again where they came from: the back office has its own login page.
-        staff = user.kind == user.Kind.STAFF
+        staff = isinstance(user, User) and user.kind == User.Kind.STAFF
         login_url = reverse("backoffice:login" if staff else "account_login")
         path = request.get_full_path()
         if request.method == "GET" and is_own_path(path) and path != login_url:
@@ -108,7 +109,7 @@ class UserSessionsActivityMiddleware:
         return hashlib.sha256(
             "\n".join(
                 (
-                    request.session.session_key,
+                    request.session.session_key or "",  # set: see _logged_in
                     get_adapter().get_client_ip(request) or "",
                     request.META.get("HTTP_USER_AGENT", ""),
                 )

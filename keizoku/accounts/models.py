@@ -1,15 +1,17 @@
 """People who log in: members (会員) of MyPage and staff of agencies and the insurer."""
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("email is required")
         user = self.model(email=self.normalize_email(email), **extra)
@@ -17,12 +19,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True, kind=User.Kind.STAFF)
         return self._create_user(email, password, **extra)
 
@@ -34,9 +36,11 @@ class User(AbstractUser):
         MEMBER = "member", _("会員")
         STAFF = "staff", _("スタッフ")
 
-    username = None
-    first_name = None
-    last_name = None
+    # Removing an inherited field is Django's documented way (None in the subclass); the stubs
+    # type these fields as str on AbstractUser and cannot express the removal.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("メールアドレス"), unique=True)
     kind = models.CharField(_("種別"), max_length=8, choices=Kind, default=Kind.MEMBER)
     name = models.CharField(_("氏名"), max_length=50, blank=True)
@@ -49,9 +53,11 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # Our manager takes the email, not a user name; the stubs declare AbstractUser.objects as
+    # Django's UserManager (create_user(username, ...)), which this model cannot honour.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("利用者")

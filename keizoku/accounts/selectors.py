@@ -3,11 +3,10 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404
 
-from keizoku.contracts.models import Contract
+from keizoku.contracts.models import Agency, Contract
 from keizoku.contracts.windows import RenewalWindow, WindowState, contract_window
 from keizoku.core import ja
 
@@ -37,7 +36,6 @@ class MemberPolicy:
     contract: Contract
     window: RenewalWindow
     state: WindowState
-    application: Any = None  # the renewal in progress or applied (keizoku.renewals), if any
 
 
 def member_policies(*, member: User, now: datetime) -> list[MemberPolicy]:
@@ -55,14 +53,32 @@ def member_policies(*, member: User, now: datetime) -> list[MemberPolicy]:
     return policies
 
 
+def member_agencies(*, member: User) -> list[Agency]:
+    """The agencies of the member's linked policies: whom to ask (a policy not found, the chat)."""
+    return list(
+        Agency.objects.filter(groups__contracts__policy_link__member=member)
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def member_link_get(*, member: User, link_id: int) -> PolicyLink:
     """The member's own link, or 404 (another member's id looks exactly like a missing one)."""
-    link = PolicyLink.objects.select_related("contract").filter(pk=link_id).first()
+    return _own_link(member, pk=link_id)
+
+
+def member_contract_link_get(*, member: User, contract_id: int) -> PolicyLink:
+    """The member's own link to the contract, or 404 (as ``member_link_get``)."""
+    return _own_link(member, contract_id=contract_id)
+
+
+def _own_link(member: User, **lookup: int) -> PolicyLink:
+    link = PolicyLink.objects.select_related("contract__group__agency").filter(**lookup).first()
     if link is None or link.member_id != member.pk:
         if link is not None:
             logger.warning(
                 "member asked for another member's policy link",
-                extra={"member_id": member.pk, "link_id": link_id},
+                extra={"member_id": member.pk, **{f"asked_{k}": v for k, v in lookup.items()}},
             )
         raise Http404
     return link

@@ -193,8 +193,9 @@ def _check(
         if int(pending.created_at.timestamp()) != int(stamped_at.timestamp()):
             return LinkCheck(LinkState.INVALID)
     state = _state(pending, now)
-    expired_in_time = state is LinkState.EXPIRED and now >= pending.expires_at
-    return LinkCheck(state, pending.expires_at if expired_in_time else None)
+    if pending is not None and state is LinkState.EXPIRED and now >= pending.expires_at:
+        return LinkCheck(state, pending.expires_at)  # expired in time, not by failed tries
+    return LinkCheck(state)
 
 
 def _state(pending: PendingRegistration | None, now: datetime) -> LinkState:
@@ -224,7 +225,7 @@ def registration_complete(
                 PendingRegistration.objects.select_for_update().filter(token_hash=digest).first()
             )
             check = _check(pending, stamped_at, now)
-            if check.state is not LinkState.VALID:
+            if pending is None or check.state is not LinkState.VALID:
                 raise RegistrationLinkError(check.state, check.expires_at)
             if not check_password(password, pending.password_hash):
                 raise WrongPassword

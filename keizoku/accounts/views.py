@@ -1,6 +1,5 @@
 """MyPage: registration (guide steps 1–7), the top page (8), the renewable list (9), linking."""
 
-import dataclasses
 from datetime import date, datetime
 
 from allauth.core import ratelimit
@@ -17,6 +16,7 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from keizoku.core import ja
+from keizoku.renewals.selectors import member_policy_renewals
 
 from . import services
 from .forms import (
@@ -27,8 +27,9 @@ from .forms import (
     RegistrationForm,
     RegistrationPasswordForm,
 )
+from .http import MemberRequest
 from .models import PolicyLink
-from .selectors import contract_match, member_link_get, member_policies
+from .selectors import contract_match, member_agencies, member_link_get
 from .terms import TERMS
 
 SESSION_KEY = "registration"
@@ -157,8 +158,8 @@ def _render_form(
 def _typed(request: HttpRequest) -> dict[str, str]:
     """What the customer typed, passwords excluded (SECURITY.md: never redisplayed)."""
     return {
-        key: value
-        for key, value in request.POST.items()
+        key: request.POST[key]
+        for key in request.POST
         if key
         not in (
             "csrfmiddlewaretoken",
@@ -323,7 +324,7 @@ def register_password(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def register_done(request: HttpRequest) -> HttpResponse:
+def register_done(request: MemberRequest) -> HttpResponse:
     """Step 7 「マイページ会員登録が完了しました」."""
     return render(request, "accounts/register/done.html")
 
@@ -333,9 +334,9 @@ def register_done(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def top(request: HttpRequest) -> HttpResponse:
+def top(request: MemberRequest) -> HttpResponse:
     """Step 8 「マイページトップ」."""
-    policies = _with_applications(request.user)
+    policies = member_policy_renewals(member=request.user, now=timezone.now())
     return render(
         request,
         "accounts/top.html",
@@ -349,26 +350,15 @@ def top(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def renewals(request: HttpRequest) -> HttpResponse:
+def renewals(request: MemberRequest) -> HttpResponse:
     """Step 9 「更改手続き可能契約一覧」."""
-    policies = _with_applications(request.user)
+    policies = member_policy_renewals(member=request.user, now=timezone.now())
     return render(request, "accounts/renewals.html", {"policies": policies})
-
-
-def _with_applications(member) -> list:
-    """The member's policies, each with its renewal application of the current period, if any."""
-    from keizoku.renewals.selectors import member_applications
-
-    applications = member_applications(member=member)
-    return [
-        dataclasses.replace(policy, application=applications.get(policy.contract.pk))
-        for policy in member_policies(member=member, now=timezone.now())
-    ]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_link(request: HttpRequest) -> HttpResponse:
+def policy_link(request: MemberRequest) -> HttpResponse:
     form = PolicyLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -402,23 +392,14 @@ def policy_link(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/policy_link.html",
-        {"form": form, "agencies": _agencies_of(request.user) if form.errors else []},
+        {"form": form, "agencies": member_agencies(member=request.user) if form.errors else []},
         status=400 if form.errors else 200,
     )
 
 
-def _agencies_of(member) -> list:
-    """The agencies of the member's linked policies: whom to ask when a policy cannot be found."""
-    agencies = {}
-    for policy in member_policies(member=member, now=timezone.now()):
-        agency = policy.contract.group.agency
-        agencies.setdefault(agency.pk, agency)
-    return list(agencies.values())
-
-
 @login_required
 @require_POST
-def policy_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
+def policy_unlink(request: MemberRequest, link_id: int) -> HttpResponse:
     link = member_link_get(member=request.user, link_id=link_id)
     number = link.contract.policy_number
     services.policy_unlink(member=request.user, link=link, request=request)

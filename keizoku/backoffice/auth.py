@@ -3,9 +3,9 @@
 import functools
 import logging
 from collections.abc import Callable
+from typing import NoReturn, cast
 from urllib.parse import urlencode
 
-from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.views import LoginView
 from allauth.mfa.utils import is_mfa_enabled
 from django import forms
@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from keizoku.accounts import allauth_bridge
+from keizoku.accounts.forms import LoginForm
 from keizoku.accounts.models import User
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
@@ -28,6 +29,15 @@ logger = logging.getLogger(__name__)
 
 Role = StaffProfile.Role
 STAFF_HOME = "backoffice:dashboard"
+
+
+class StaffRequest(HttpRequest):
+    """The request of a view behind ``staff_required``, for type checking (django-stubs'
+    documented pattern; Django never builds one): the decorator has checked the user and set
+    ``staff``, the active profile."""
+
+    user: User
+    staff: StaffProfile
 
 
 def staff_profile(user) -> StaffProfile | None:
@@ -47,7 +57,7 @@ def mfa_used_in_session(request: HttpRequest) -> bool:
     return any(record.get("method") == "mfa" for record in records)
 
 
-def refuse(request: HttpRequest, reason: str, **details) -> None:
+def refuse(request: HttpRequest, reason: str, **details) -> NoReturn:
     """Log and audit a refused back-office access, then answer 403."""
     logger.warning(
         "backoffice access refused",
@@ -61,7 +71,7 @@ def refuse(request: HttpRequest, reason: str, **details) -> None:
     raise PermissionDenied(reason)
 
 
-def not_found(request: HttpRequest, obj_type: str, obj_id) -> None:
+def not_found(request: HttpRequest, obj_type: str, obj_id) -> NoReturn:
     """An object outside the staff member's agency: 404, as if it did not exist, but logged."""
     logger.warning(
         "backoffice object outside the agency",
@@ -125,28 +135,26 @@ def staff_required(
                 and request.method not in ("GET", "HEAD", "OPTIONS")
             ):
                 refuse(request, "read_only", role=profile.role)
-            request.staff = profile
+            cast(StaffRequest, request).staff = profile
             response = func(request, *args, **kwargs)
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 
-        wrapped.staff_required = True  # the URL test checks every view carries it
+        # A marker the URL test checks every view carries; the stubs type the wrapper without it.
+        wrapped.staff_required = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator(view) if view is not None else decorator
 
 
-class StaffLoginForm(AllauthLoginForm):
-    """allauth's login form for staff: the same checks and throttling, staff accounts only."""
+class StaffLoginForm(LoginForm):
+    """The MyPage login form (allauth's) for staff: the same checks and throttling, staff accounts
+    only."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("メールアドレス")
-        self.fields["login"].widget.attrs.pop("placeholder", None)
-        self.fields["login"].widget.attrs["autocomplete"] = "username"
-        self.fields["password"].label = _("パスワード")
         self.fields["password"].widget.attrs.pop("placeholder", None)
-        self.fields["password"].help_text = ""
         self.fields.pop("remember", None)
 
     def clean(self):
@@ -217,5 +225,7 @@ def guard_admin_site() -> None:
             next_url = "/admin/"
         return HttpResponseRedirect(f"{url}?{urlencode({'next': next_url})}")
 
-    site.has_permission = has_permission
-    site.login = login
+    # The default site's own instance, on which every app registers: its methods are replaced on
+    # it rather than a subclass swapped in. The stubs forbid assigning to a method.
+    site.has_permission = has_permission  # type: ignore[method-assign]
+    site.login = login  # type: ignore[method-assign]

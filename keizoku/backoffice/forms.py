@@ -16,7 +16,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _MESSAGE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
 
 
-def _without_null_validator(field: forms.CharField) -> None:
+def _without_null_validator(field: forms.Field) -> None:
     """Django's Japanese message for a NUL reads 「何か文字を入力してください」: ours says why."""
     field.validators = [
         validator

@@ -48,6 +48,12 @@ class StaffProfile(models.Model):
     def sees_all_agencies(self) -> bool:
         return self.role != self.Role.AGENCY_STAFF
 
+    def own_agency_id(self) -> int:
+        """The one agency an agency clerk sees (set for them: staff_agency_matches_role)."""
+        if self.agency_id is None:
+            raise ValueError(f"staff profile {self.pk} has no agency: it sees all agencies")
+        return self.agency_id
+
     @property
     def read_only(self) -> bool:
         return self.role == self.Role.AUDITOR

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import jaconv
 from django.db.models import (
@@ -27,12 +28,15 @@ from keizoku.renewals.models import Application
 
 from .models import StaffProfile
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 Status = Application.Status
 STUCK_AFTER = timedelta(days=7)
 EXPIRY_HORIZONS = (7, 14, 30)
 
 # The season's states of a contract, in the order of the dashboard.
-STATES: list[tuple[str, str]] = [
+STATES: list[tuple[str, "StrOrPromise"]] = [
     ("not_registered", _("未登録")),
     ("registered", _("登録済み（未着手）")),
     ("draft", _("手続き中")),
@@ -40,7 +44,7 @@ STATES: list[tuple[str, str]] = [
     ("referred", _("代理店確認中")),
     ("accepted", _("受付完了")),
 ]
-ALERTS: list[tuple[str, str]] = [
+ALERTS: list[tuple[str, "StrOrPromise"]] = [
     ("expiring7", _("7日以内に満期（未申込）")),
     ("expiring14", _("14日以内に満期（未申込）")),
     ("expiring30", _("30日以内に満期（未申込）")),
@@ -54,26 +58,26 @@ FILTER_LABELS = dict(STATES + ALERTS)
 
 def visible_agencies(staff: StaffProfile) -> QuerySet[Agency]:
     agencies = Agency.objects.all()
-    return agencies if staff.sees_all_agencies else agencies.filter(pk=staff.agency_id)
+    return agencies if staff.sees_all_agencies else agencies.filter(pk=staff.own_agency_id())
 
 
 def visible_groups(staff: StaffProfile) -> QuerySet[Group]:
     groups = Group.objects.select_related("agency")
-    return groups if staff.sees_all_agencies else groups.filter(agency_id=staff.agency_id)
+    return groups if staff.sees_all_agencies else groups.filter(agency_id=staff.own_agency_id())
 
 
 def visible_contracts(staff: StaffProfile) -> QuerySet[Contract]:
     contracts = Contract.objects.select_related("group__agency")
     if staff.sees_all_agencies:
         return contracts
-    return contracts.filter(group__agency_id=staff.agency_id)
+    return contracts.filter(group__agency_id=staff.own_agency_id())
 
 
 def visible_applications(staff: StaffProfile) -> QuerySet[Application]:
     applications = Application.objects.select_related("contract__group__agency", "member")
     if staff.sees_all_agencies:
         return applications
-    return applications.filter(contract__group__agency_id=staff.agency_id)
+    return applications.filter(contract__group__agency_id=staff.own_agency_id())
 
 
 # --- the season's state of each contract ------------------------------------------------------
@@ -144,8 +148,9 @@ def dashboard(staff: StaffProfile, *, now: datetime) -> list[AgencyBlock]:
         .order_by()
         .values("group_id")
         .annotate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
+        .values_list("group_id", *conditions)
     )
-    by_group = {row.pop("group_id"): row for row in counts}
+    by_group = {group_id: dict(zip(conditions, row, strict=True)) for group_id, *row in counts}
     blocks: dict[int, AgencyBlock] = {}
     empty = dict.fromkeys(conditions, 0)
     for group in visible_groups(staff).order_by("agency__code", "code"):
@@ -217,7 +222,7 @@ def contract_mails(contract: Contract, application: Application | None):
 # --- audit -------------------------------------------------------------------------------------
 
 # The trail keeps stable codes; staff read them in Japanese (an unknown code is shown as is).
-ACTION_LABELS: dict[str, str] = {
+ACTION_LABELS: dict[str, "StrOrPromise"] = {
     "application.started": _("申込手続きの開始"),
     "application.step_saved": _("申込手続きの入力"),
     "application.status": _("申込の状態変更"),

@@ -27,13 +27,15 @@ def unanswered_list(request: HttpRequest) -> HttpResponse:
     questions = unanswered.unanswered_questions(include_resolved=include_resolved)
     page = Paginator(questions, 50).get_page(request.GET.get("page"))
     entries = {entry.id: entry for entry in faq_entries()}
-    for question in page:
-        question.suggested_entries = [entries[i] for i in question.suggestions if i in entries]
+    rows = [
+        (question, [entries[i] for i in question.suggestions if i in entries]) for question in page
+    ]
     return render(
         request,
         "backoffice/chat_unanswered.html",
         {
             "page": page,
+            "rows": rows,
             "include_resolved": include_resolved,
             "query_string": "show=all" if include_resolved else "",
         },

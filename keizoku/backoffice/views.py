@@ -18,6 +18,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,7 +46,7 @@ from keizoku.renewals.services import (
 )
 
 from . import selectors
-from .auth import Role, not_found, staff_required
+from .auth import Role, StaffRequest, not_found, staff_required
 from .forms import (
     AuditFilterForm,
     ImportForm,
@@ -75,7 +76,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(mfa=False, read_only_post=True)
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: StaffRequest) -> HttpResponse:
     """First login of a staff member: set up the authenticator app (TOTP) before anything else."""
     if is_mfa_enabled(request.user):
         return redirect("backoffice:dashboard")
@@ -105,7 +106,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     blocks = selectors.dashboard(request.staff, now=now)
     return render(
@@ -122,7 +123,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def contract_list(request: HttpRequest) -> HttpResponse:
+def contract_list(request: StaffRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     now = timezone.now()
     contracts = selectors.with_state(selectors.visible_contracts(request.staff))
@@ -132,22 +133,20 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"] or ""
         state = form.cleaned_data["state"] or ""
         if form.cleaned_data["group"]:
-            group = (
-                selectors.visible_groups(request.staff)
-                .filter(pk=form.cleaned_data["group"])
-                .first()
+            group = _visible_or_404(
+                request,
+                selectors.visible_groups(request.staff),
+                form.cleaned_data["group"],
+                "contracts.group",
             )
-            if group is None:
-                not_found(request, "contracts.group", form.cleaned_data["group"])
             contracts = contracts.filter(group=group)
         if form.cleaned_data["agency"]:
-            agency = (
-                selectors.visible_agencies(request.staff)
-                .filter(pk=form.cleaned_data["agency"])
-                .first()
+            agency = _visible_or_404(
+                request,
+                selectors.visible_agencies(request.staff),
+                form.cleaned_data["agency"],
+                "contracts.agency",
             )
-            if agency is None:
-                not_found(request, "contracts.agency", form.cleaned_data["agency"])
             contracts = contracts.filter(group__agency=agency)
         if state:
             contracts = selectors.season_contracts(contracts, now=now).filter(
@@ -190,7 +189,10 @@ def _query_string(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def _visible_or_404(request: HttpRequest, queryset, pk: int, label: str):
+def _visible_or_404[M: Model](
+    request: HttpRequest, queryset: QuerySet[M], pk: int, label: str
+) -> M:
+    """The object among those the staff member may see, or a logged 404."""
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         not_found(request, label, pk)
@@ -199,7 +201,7 @@ def _visible_or_404(request: HttpRequest, queryset, pk: int, label: str):
 
 @require_GET
 @staff_required
-def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contract_detail(request: StaffRequest, pk: int) -> HttpResponse:
     contract = _visible_or_404(
         request, selectors.visible_contracts(request.staff), pk, "contracts.contract"
     )
@@ -235,7 +237,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @staff_required
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: StaffRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     applications = selectors.visible_applications(request.staff).exclude(
         status=Application.Status.DRAFT
@@ -287,7 +289,7 @@ def _application_context(request, application, **forms) -> dict:
 
 @require_GET
 @staff_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: StaffRequest, pk: int) -> HttpResponse:
     application = _visible_or_404(
         request, selectors.visible_applications(request.staff), pk, "renewals.application"
     )
@@ -299,7 +301,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(roles=WRITERS)
-def application_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def application_action(request: StaffRequest, pk: int, action: str) -> HttpResponse:
     application = _visible_or_404(
         request, selectors.visible_applications(request.staff), pk, "renewals.application"
     )
@@ -339,7 +341,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
 
 @require_GET
 @staff_required
-def export_index(request: HttpRequest) -> HttpResponse:
+def export_index(request: StaffRequest) -> HttpResponse:
     groups = selectors.visible_groups(request.staff).order_by("agency__code", "code")
     return render(request, "backoffice/exports.html", {"groups": groups})
 
@@ -358,7 +360,7 @@ class _Export:
     report_url: str  # the CP932 report page
 
 
-def _applications_export(request: HttpRequest) -> _Export:
+def _applications_export(request: StaffRequest) -> _Export:
     applications = exports.exportable_applications(selectors.visible_applications(request.staff))
     return _Export(
         title=_("申込データ"),
@@ -372,7 +374,7 @@ def _applications_export(request: HttpRequest) -> _Export:
     )
 
 
-def _payroll_export(request: HttpRequest, pk: int) -> _Export:
+def _payroll_export(request: StaffRequest, pk: int) -> _Export:
     group: Group = _visible_or_404(
         request, selectors.visible_groups(request.staff), pk, "contracts.group"
     )
@@ -442,36 +444,37 @@ def _cp932_report(request: HttpRequest, export: _Export) -> HttpResponse:
 
 @require_GET
 @staff_required
-def export_applications(request: HttpRequest) -> HttpResponse:
+def export_applications(request: StaffRequest) -> HttpResponse:
     return _download(request, _applications_export(request))
 
 
 @require_GET
 @staff_required
-def export_applications_cp932(request: HttpRequest) -> HttpResponse:
+def export_applications_cp932(request: StaffRequest) -> HttpResponse:
     return _cp932_report(request, _applications_export(request))
 
 
 @require_GET
 @staff_required
-def export_payroll(request: HttpRequest, pk: int) -> HttpResponse:
+def export_payroll(request: StaffRequest, pk: int) -> HttpResponse:
     return _download(request, _payroll_export(request, pk))
 
 
 @require_GET
 @staff_required
-def export_payroll_cp932(request: HttpRequest, pk: int) -> HttpResponse:
+def export_payroll_cp932(request: StaffRequest, pk: int) -> HttpResponse:
     return _cp932_report(request, _payroll_export(request, pk))
 
 
 # --- imports: upload → preview (dry run, nothing written) → confirm -----------------------------
 
 
-def _scope_errors(request: HttpRequest, kind: str, data: bytes) -> list[RowError]:
+def _scope_errors(request: StaffRequest, kind: str, data: bytes) -> list[RowError]:
     """Agency staff may only import rows of their own agency's groups."""
     staff = request.staff
     if staff.sees_all_agencies:
         return []
+    agency_id = staff.own_agency_id()
     if kind == ImportBatch.Kind.GROUPS:
         return [RowError(0, "file", _("団体の取込は保険会社の管理者が行います。"))]
     from keizoku.contracts.models import Contract
@@ -481,12 +484,12 @@ def _scope_errors(request: HttpRequest, kind: str, data: bytes) -> list[RowError
         rows = list(reader)
     except (ImportFileError, csv.Error):
         return []  # the importer reports the file itself
-    own = set(Group.objects.filter(agency_id=staff.agency_id).values_list("code", flat=True))
+    own = set(Group.objects.filter(agency_id=agency_id).values_list("code", flat=True))
     keys = {
         ja.normalize_policy_number(row.get("policy_number") or ""): index
         for index, row in enumerate(rows, start=2)
     }
-    foreign = Contract.objects.filter(policy_key__in=keys).exclude(group__agency_id=staff.agency_id)
+    foreign = Contract.objects.filter(policy_key__in=keys).exclude(group__agency_id=agency_id)
     errors = [
         RowError(index, "group_code", _("他の代理店の団体です"))
         for index, row in enumerate(rows, start=2)
@@ -511,7 +514,7 @@ def _forget_old_uploads() -> None:
 
 
 @staff_required(roles=WRITERS)
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: StaffRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -553,7 +556,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(roles=WRITERS)
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: StaffRequest) -> HttpResponse:
     pending = request.session.get("backoffice_import")
     token = request.POST.get("token", "")
     if not pending or not secrets.compare_digest(pending["token"], token):
@@ -584,7 +587,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             "updated": result.updated if result else 0,
         },
     )
-    if errors:
+    if errors or result is None:
         return render(
             request,
             "backoffice/import_preview.html",
@@ -606,7 +609,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required(roles=(Role.INSURER_ADMIN, Role.AUDITOR))
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         events = AuditEvent.objects.none()  # the form says why beside the field
@@ -614,10 +617,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         filters = form.cleaned_data if form.is_bound else {}
         events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    for event in page:
-        event.label = selectors.action_label(event.action)
+    rows = [(event, selectors.action_label(event.action)) for event in page]
     return render(
         request,
         "backoffice/audit_list.html",
-        {"form": form, "page": page, "query_string": _query_string(request)},
+        {"form": form, "page": page, "rows": rows, "query_string": _query_string(request)},
     )

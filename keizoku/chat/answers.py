@@ -17,17 +17,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from keizoku.accounts.models import User
+from keizoku.accounts.selectors import member_agencies
 from keizoku.core import ja
 from keizoku.help import content
 from keizoku.help.content import FaqEntry
 
 from . import retrieval, text
-from .personal import (
-    PersonalAnswer,
-    detect_intents,
-    member_agencies,
-    personal_answers,
-)
+from .personal import PersonalAnswer, detect_intents, personal_answers
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +130,10 @@ def answer(
     asked on a page in ``page_language``."""
     language, ranking = retrieval.rank(question, page_language)
     intents = detect_intents(text.normalize(question))
-    logged_in = member is not None and member.is_authenticated
-    personal = personal_answers(member=member, intents=intents, now=now) if logged_in else ()
-    contacts = _contacts(member) if logged_in else ()
+    known = member if isinstance(member, User) and member.is_authenticated else None
+    logged_in = known is not None
+    personal = personal_answers(member=known, intents=intents, now=now) if known else ()
+    contacts = _contacts(known) if known else ()
     shown = ranking.top(3)
     entry = shown[0] if shown else None
     # A personal question is answered from the member's data; its general entry goes with it.

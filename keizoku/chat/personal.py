@@ -17,14 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from keizoku.accounts.models import User
-from keizoku.accounts.selectors import MemberPolicy, member_policies
-from keizoku.contracts.models import Agency
+from keizoku.accounts.selectors import MemberPolicy
 from keizoku.contracts.windows import JST, WindowState
 from keizoku.core import l10n
 from keizoku.rating import grades
 from keizoku.renewals import labels, pricing
 from keizoku.renewals.models import Application
-from keizoku.renewals.selectors import member_applications
+from keizoku.renewals.selectors import member_policy_renewals
 
 
 class Intent(StrEnum):
@@ -227,16 +226,15 @@ def personal_answers(
     """The answers to ``intents`` about ``member``'s own linked policies (nothing else is read)."""
     if not intents:
         return ()
-    policies = member_policies(member=member, now=now)
+    policies = member_policy_renewals(member=member, now=now)
     if not policies:
         empty = _("マイページにご契約が登録されていません。証券番号を登録するとお答えできます。")
         return tuple(PersonalAnswer(i, str(TITLES[i]), (), empty=empty) for i in intents)
-    applications = member_applications(member=member)
     answers = []
     for intent in intents:
         facts = []
         for policy in policies:
-            application = applications.get(policy.contract.pk)
+            application = policy.application
             if intent is Intent.WINDOW:
                 facts.append(_window_fact(policy, now))
             elif intent is Intent.STATUS:
@@ -247,12 +245,3 @@ def personal_answers(
                 facts.append(_grade_fact(policy))
         answers.append(PersonalAnswer(intent, str(TITLES[intent]), tuple(facts)))
     return tuple(answers)
-
-
-def member_agencies(*, member: User) -> list[Agency]:
-    """The agencies of the member's linked policies (the contact to hand over to)."""
-    return list(
-        Agency.objects.filter(groups__contracts__policy_link__member=member)
-        .distinct()
-        .order_by("pk")
-    )

@@ -53,7 +53,7 @@ def mask(question: str) -> str:
 
 
 def _mask_names(masked: str) -> str:
-    parts = []
+    parts: list[str] = []
     for morpheme in text.tokenize(masked):
         pos = morpheme.part_of_speech()
         placeholder = _PROPER_NOUNS.get(pos[2]) if pos[1] == "固有名詞" else None

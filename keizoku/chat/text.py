@@ -97,7 +97,8 @@ def _variant_pattern(variants: list[str]) -> str:
 def synonyms() -> Synonyms:
     """synonyms.toml compiled: a variant found in a text adds its term to it."""
     data = tomllib.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
-    terms, english = [], []
+    terms: list[tuple[str, re.Pattern[str]]] = []
+    english: list[str] = []
     for term, variants in data["terms"].items():
         normalized = [normalize(v) for v in variants]
         terms.append((normalize(term), re.compile(_variant_pattern(normalized))))
@@ -175,7 +176,7 @@ def _units(prepared: str) -> list[Unit]:
 
 def _bigrams(prepared: str) -> list[str]:
     """Two-character terms of the non-ASCII runs: they catch what the dictionary cuts apart."""
-    found = []
+    found: list[str] = []
     for run in _NON_ASCII_RUN.findall(prepared):
         chars = [c for c in run if c.isalnum()]
         found.extend(BIGRAM + a + b for a, b in itertools.pairwise(chars))
@@ -189,7 +190,7 @@ _KANA_RUN = re.compile(r"[ぁ-ゔァ-ヴー]{3,}")
 def _sounds(prepared: str) -> list[str]:
     """Three-kana terms of the text's reading, run by run: きゅうしょうけん, 旧証券 and a
     mistyped 旧証券番後 share most of them whatever the dictionary made of the words."""
-    found = []
+    found: list[str] = []
     for run in _NON_ASCII_RUN.findall(prepared):
         reading = "".join(
             m.reading_form()

@@ -14,7 +14,12 @@ from .answers import MAX_LENGTH, QuestionError, answer, clean_question
 @require_http_methods(["GET", "POST"])
 def index(request: HttpRequest) -> HttpResponse:
     htmx = request.headers.get("HX-Request") == "true"
-    context = {"max_length": MAX_LENGTH, "answer": None, "error": "", "question": ""}
+    context: dict[str, object] = {
+        "max_length": MAX_LENGTH,
+        "answer": None,
+        "error": "",
+        "question": "",
+    }
     status = 200
     if request.method == "POST":
         raw = request.POST.get("question", "")

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 
 from keizoku.core import ja
 from keizoku.core.ja import JaInputError
@@ -98,7 +99,7 @@ def pattern(regex: str, message: str) -> Callable[[str], str]:
     return clean
 
 
-def choice(options: type, *, empty: str | None = None) -> Callable[[str], str]:
+def choice(options: type[models.Choices], *, empty: str | None = None) -> Callable[[str], str]:
     allowed = {str(option) for option in options}
 
     def clean(raw: str) -> str:

@@ -214,7 +214,11 @@ def _contracts_insert(rows: list[dict[str, Any]], *, batch: ImportBatch, now) ->
     defaults = {field.attname: field.get_default() for field in fields}
     defaults.update(extra)
     pick = operator.itemgetter(*(field.attname for field in fields))
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    quoted = []
+    for concrete in fields:
+        assert concrete.column is not None  # a concrete field always has its column
+        quoted.append(connection.ops.quote_name(concrete.column))
+    columns = ", ".join(quoted)
     table = connection.ops.quote_name(Contract._meta.db_table)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

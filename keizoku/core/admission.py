@@ -170,7 +170,9 @@ def shed(request: HttpRequest, decision: Decision) -> HttpResponse:
             )
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(retry_after)
-    response._has_been_logged = True  # not one error line per refusal: _log_shed summarises
+    # Django's own flag (django.utils.log.log_response), which the stubs do not declare: not one
+    # error line per refusal, _log_shed summarises.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     _log_shed(decision)
     metrics.overload_rejected()
     return response

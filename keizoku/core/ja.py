@@ -90,6 +90,8 @@ _JP_NATIONAL = re.compile(r"0(?!10)[1-9]\d{8,9}")  # 010 is the international pr
 def _jp_number_types() -> list[tuple[re.Pattern, frozenset[int]]]:
     """phonenumbers' own metadata for Japan, compiled once: what makes a number valid there."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("JP")
+    if metadata is None or metadata.general_desc is None:
+        raise RuntimeError("phonenumbers has no metadata for Japan")
     general = frozenset(metadata.general_desc.possible_length)
     types = []
     for name in (

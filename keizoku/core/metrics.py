@@ -150,6 +150,7 @@ def _state_families() -> Iterable[Metric]:
     for name, finished in PeriodicJob.objects.exclude(last_success_at=None).values_list(
         "name", "last_success_at"
     ):
+        assert finished is not None  # excluded above
         last.add_metric([name], finished.timestamp())
     yield last
 

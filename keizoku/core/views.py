@@ -76,7 +76,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 when the cause is the database: the customer can simply try again later."""
     # The driver's own errors too: a few escape Django's wrapping (closing a server-side cursor).
-    if isinstance(sys.exception(), (DatabaseError, connection.Database.Error)):
+    # Each backend's wrapper carries its DB-API module as `Database`; the stubs' base class does
+    # not declare it.
+    driver = connection.Database  # type: ignore[attr-defined]
+    if isinstance(sys.exception(), (DatabaseError, driver.Error)):
         return _database_unavailable(request)
     return render(request, "500.html", status=500)
 
@@ -98,7 +101,7 @@ def _database_unavailable(request: HttpRequest) -> HttpResponse:
 
 def _lost_database(exception: BaseException | None) -> bool:
     """Whether the connection to the database failed somewhere in the exception's chain."""
-    driver = connection.Database
+    driver = connection.Database  # type: ignore[attr-defined]  # as in server_error
     lost = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
     seen = 0
     while exception is not None and seen < 10:

@@ -15,13 +15,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
 from keizoku.contracts.windows import JST
 
 from .models import Application
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 UTF8_BOM = "utf-8-sig"  # Python's codec writes the BOM
 CP932 = "cp932"
@@ -201,7 +204,11 @@ def escape_cell(value: Any) -> str:
 
 
 def write_csv(
-    out: TextIO, columns: list[str], rows: Iterable[dict[str, Any]], *, encoding: str = UTF8_BOM
+    out: "SupportsWrite[str]",
+    columns: list[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    encoding: str = UTF8_BOM,
 ) -> Written:
     """Header and rows, CRLF, every cell first made fit for ``encoding`` (CP932: substituted and
     reported) then escaped. ``out`` is a text stream that encodes with ``encoding``."""

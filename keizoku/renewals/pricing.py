@@ -248,7 +248,7 @@ def plan_quotes(
     language) instead of a quote. 「おすすめプラン」 carries its ``changes`` from 「前年同等プラン」
     (「おすすめの理由」)."""
     contract = application.contract
-    common = {
+    common: dict[str, Any] = {
         "conditions": _conditions(application),
         "paperless": _paperless(application),
         "reasons": eligibility_reasons(application, now=timezone.now(), linked=linked),
@@ -290,7 +290,7 @@ def application_quote(application: Application, *, linked: bool | None = None) -
     """The quote of the chosen plan with the answers so far (what step 16 shows and stores)."""
     contract = application.contract
     saved = application.answers.get("plan") or {}
-    plan = saved.get("plan") if saved.get("plan") in plans.PLAN_LABELS else "same"
+    plan: str = saved["plan"] if saved.get("plan") in plans.PLAN_LABELS else "same"
     if plan == "custom":
         try:
             coverages = plans.custom_plan(

@@ -1,13 +1,15 @@
 """Reads for the wizard: the member's own contracts and applications (anything else is a 404)."""
 
 import logging
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F
 from django.http import Http404
 
-from keizoku.accounts.models import PolicyLink, User
+from keizoku.accounts.models import User
+from keizoku.accounts.selectors import MemberPolicy, member_contract_link_get, member_policies
 from keizoku.contracts.models import AgeCondition, Contract, DriverScope, VehicleUsage
 
 from .forms import DECLARATIONS
@@ -18,19 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def member_contract_get(*, member: User, contract_id: int) -> Contract:
-    link = (
-        PolicyLink.objects.select_related("contract__group__agency")
-        .filter(contract_id=contract_id)
-        .first()
-    )
-    if link is None or link.member_id != member.pk:
-        if link is not None:
-            logger.warning(
-                "member asked for another member's contract",
-                extra={"member_id": member.pk, "contract_id": contract_id},
-            )
-        raise Http404
-    return link.contract
+    """The member's own linked contract, or 404 (logged when it is another member's)."""
+    return member_contract_link_get(member=member, contract_id=contract_id).contract
 
 
 def member_application_get(*, member: User, contract_id: int) -> Application:
@@ -63,6 +54,30 @@ def member_applications(*, member: User) -> dict[int, Application]:
     for application in current.order_by("pk"):
         result[application.contract_id] = application
     return result
+
+
+@dataclass(frozen=True)
+class PolicyRenewal(MemberPolicy):
+    """A member's linked policy with its renewal application of the current period, if any: what
+    MyPage (steps 8 and 9) and the chat's personal answers show."""
+
+    application: Application | None = None
+
+
+def member_policy_renewals(*, member: User, now: datetime) -> list[PolicyRenewal]:
+    """The member's linked policies (``member_policies``: their order, windows and states), each
+    with its application of the current period. Two queries whatever the number of policies."""
+    applications = member_applications(member=member)
+    return [
+        PolicyRenewal(
+            link=policy.link,
+            contract=policy.contract,
+            window=policy.window,
+            state=policy.state,
+            application=applications.get(policy.contract.pk),
+        )
+        for policy in member_policies(member=member, now=now)
+    ]
 
 
 def renewed_period_end(period_start: date) -> date:

@@ -1,15 +1,19 @@
 """The Clickar wizard's steps (guide 10–20) in order, and the rule that none can be skipped."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Step:
     slug: str
     number: int  # the guide's step number
-    title: str
+    title: "StrOrPromise"  # translated when shown
     section: str = ""  # the part of the final confirmation that 「修正する」 returns to
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from keizoku.accounts import allauth_bridge
+from keizoku.accounts.http import MemberRequest
 from keizoku.contracts.windows import contract_window
 
 from . import labels, legal, pricing, selectors, services, steps
@@ -65,7 +66,7 @@ def _next(application: Application) -> HttpResponse:
 
 @login_required
 @require_GET
-def start(request: HttpRequest, contract_id: int) -> HttpResponse:
+def start(request: MemberRequest, contract_id: int) -> HttpResponse:
     """「契約の更改」 / 「手続きを再開」: the first incomplete step of the member's application."""
     contract = selectors.member_contract_get(member=request.user, contract_id=contract_id)
     try:
@@ -82,7 +83,7 @@ def start(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def step(request: HttpRequest, contract_id: int, slug: str) -> HttpResponse:
+def step(request: MemberRequest, contract_id: int, slug: str) -> HttpResponse:
     if slug not in steps.BY_SLUG:
         raise Http404
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
@@ -417,7 +418,7 @@ STEP_HANDLERS = {
 
 @login_required
 @require_GET
-def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
+def referred(request: MemberRequest, contract_id: int) -> HttpResponse:
     """The end of the online path: the agency takes over, with its contact."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     return render(
@@ -433,7 +434,7 @@ def referred(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def complete(request: HttpRequest, contract_id: int) -> HttpResponse:
+def complete(request: MemberRequest, contract_id: int) -> HttpResponse:
     """21 「お申込み完了」: the 受付番号, the PDF and the mail."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     if not application.acceptance_number:
@@ -447,7 +448,7 @@ def complete(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def receipt_pdf(request: HttpRequest, contract_id: int) -> HttpResponse:
+def receipt_pdf(request: MemberRequest, contract_id: int) -> FileResponse:
     """申込内容控え (PDF)."""
     application = selectors.member_application_get(member=request.user, contract_id=contract_id)
     if not application.acceptance_number:

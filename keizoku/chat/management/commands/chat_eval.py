@@ -42,7 +42,7 @@ class Command(BaseCommand):
             held_out, tuning = evaluation.assign_split(content.CONTENT / "eval.toml")
             content.eval_questions.cache_clear()
             self.stdout.write(f"assigned: held-out {held_out}, tuning {tuning}")
-        shown = (evaluation.TUNING,)
+        shown: tuple[str, ...] = (evaluation.TUNING,)
         if not options["tuning_only"]:
             shown = (evaluation.TUNING, evaluation.HELD_OUT)
         results = evaluation.evaluate([q for q in evaluation.eval_questions() if q.part in shown])

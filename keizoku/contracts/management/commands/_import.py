@@ -26,8 +26,8 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"{file}: {error.strerror}") from None
         result = self.run_import(data=data, source=file.name, imported_by="cli", dry_run=dry_run)
         if not result.ok:
-            for error in result.errors:
-                self.stderr.write(str(error))
+            for problem in result.errors:
+                self.stderr.write(str(problem))
             raise CommandError(
                 f"{len(result.errors)} error(s): nothing was imported from {file.name}",
                 returncode=1,
