@@ -116,7 +116,7 @@ def main() -> None:
 
     from keizoku.contracts.models import Contract, ContractChange, ImportBatch
     from keizoku.contracts.services import contracts_import
-    from keizoku.core.testing import make_agency, make_group
+    from tests.factories import make_agency, make_group
 
     try:
         call_command("migrate", verbosity=0)

@@ -297,7 +297,7 @@ import django, json
 django.setup()
 from allauth.account.models import EmailAddress
 from keizoku.accounts.models import PolicyLink, User
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from tests.factories import make_agency, make_contract, make_group, make_member
 group = make_group(agency=make_agency(code="BENCH"), renewal_window_days=60)
 first = make_member("bench0@example.jp", "{PASSWORD}")
 users = []

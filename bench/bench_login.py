@@ -46,7 +46,7 @@ def setup(database: Path, members: int) -> list[str]:
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
 
-    from keizoku.core.testing import make_member
+    from tests.factories import make_member
 
     emails = [f"bench{index}@example.jp" for index in range(members)]
     for email in emails:

@@ -136,8 +136,8 @@ def main() -> None:
     from keizoku.contracts.models import Contract
     from keizoku.contracts.windows import JST
     from keizoku.core import ja
-    from keizoku.core.testing import contract_values, make_agency, make_group
     from keizoku.notifications.models import OutboundMail
+    from tests.factories import contract_values, make_agency, make_group
 
     workers: list[subprocess.Popen] = []
     try:

@@ -89,7 +89,7 @@ def setup(db: str, customers: int) -> list[tuple[str, int]]:
     call_command("createcachetable", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
     from keizoku.accounts.models import PolicyLink
-    from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+    from tests.factories import make_agency, make_contract, make_group, make_member
 
     group = make_group(agency=make_agency(code="BENCH"), renewal_window_days=60)
     users = []

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "keizoku.backoffice",
     "keizoku.help",
     "keizoku.chat",
-    "django.contrib.admin",
+    "keizoku.backoffice.apps.AdminConfig",  # django.contrib.admin, read-only for insurer admins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -216,6 +216,11 @@ TASKS = {
         "QUEUES": ["default", "mail"],
     }
 }
+# The CSV import (keizoku.contracts.services.write_transaction) waits at most this many seconds
+# for a lock, then gives up and is retried by the worker; files of more rows than
+# IMPORT_SYNC_MAX_ROWS are imported by the worker rather than in the clerk's request.
+IMPORT_LOCK_TIMEOUT = env_int("IMPORT_LOCK_TIMEOUT", 10)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 2000)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -316,6 +321,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Flash messages live in the session, never in a cookie of their own: they can hold the member's
+# address (「ユーザー … としてログインしました」, the email change), which a cookie would carry
+# in clear text on every request until shown (W12).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/mypage/"
 LOGOUT_REDIRECT_URL = "/mypage/login/"
@@ -328,6 +337,7 @@ ACCOUNT_FORMS = {
     "change_password": "keizoku.accounts.forms.ChangePasswordForm",
     "reset_password": "keizoku.accounts.forms.ResetPasswordForm",
     "reset_password_from_key": "keizoku.accounts.forms.ResetPasswordKeyForm",
+    "add_email": "keizoku.accounts.forms.AddEmailForm",
     "confirm_login_code": "keizoku.accounts.forms.ConfirmLoginCodeForm",
 }
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -373,6 +383,8 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_FORMS = {
     "add_webauthn": "keizoku.accounts.mfa_forms.AddWebAuthnForm",
     "edit_webauthn": "keizoku.accounts.mfa_forms.EditWebAuthnForm",
+    "login_webauthn": "keizoku.accounts.mfa_forms.LoginWebAuthnForm",
+    "reauthenticate_webauthn": "keizoku.accounts.mfa_forms.ReauthenticateWebAuthnForm",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
 # Laptop and tests serve static files straight from the apps; production runs collectstatic.

@@ -90,8 +90,8 @@ def test_the_english_help_pages_quote_the_labels_of_the_english_screens():
 @pytest.mark.django_db
 def test_the_labels_shown_in_japanese_are_the_engines_own_words():
     """A stored quote keeps the engine's Japanese labels; the pages rebuild them from codes."""
-    from keizoku.core.testing import make_contract, make_group
     from keizoku.renewals import labels, pricing
+    from tests.factories import make_contract, make_group
 
     group = make_group()
     contracts = [

@@ -13,10 +13,10 @@ from django.utils import timezone, translation
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.backoffice.services import reminders_send
 from keizoku.contracts.windows import JST
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 from keizoku.renewals.pdf import application_pdf
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 pytestmark = pytest.mark.django_db
 

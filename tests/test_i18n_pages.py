@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.test import Client, override_settings
 from django.test.signals import template_rendered
-from django.urls import path, reverse
+from django.urls import path, resolve, reverse
 from django.utils import timezone, translation
 
 from config import urls as project_urls
@@ -30,12 +30,12 @@ from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
 from keizoku.backoffice.services import reminders_send
 from keizoku.core import admission, fragments
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.help.content import help_pages
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals import services as renewal_services
 from keizoku.renewals.forms import DECLARATIONS
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 from .i18n_scan import html_problems, text_problems
 
@@ -727,6 +727,44 @@ def _allauth_mails(walk: Walk, member) -> None:
         with translation.override(member.language):
             message = adapter.render_mail(prefix, member.email, context)
         walk.text(f"mail {prefix}", f"{message.subject}\n{message.body}")
+        assert mail_links(message.body) == ALLAUTH_MAIL_LINKS.get(prefix, _NOTICE), prefix
+
+
+# The views each mail links to, every link on BASE_URL (built by reverse(), core.links).
+MAIL_LINKS = {
+    "registration": {"accounts:register_link"},
+    "registration_complete": {"accounts:top"},
+    "registration_exists": {"account_login"},
+    "policy_linked": {"accounts:top"},
+    "application_submitted": {"accounts:top"},
+    "application_accepted": {"accounts:top"},
+    "application_referred": {"accounts:top"},
+    "reminder_member": {"accounts:top"},
+    "reminder_holder": {"account_login"},
+    "new_browser": {"usersessions_list", "account_change_password"},
+    "test": {"home"},
+}
+_NOTICE = {"account_reset_password", "accounts:top"}  # base_notification: reset + footer
+ALLAUTH_MAIL_LINKS = {
+    "account/email/account_already_exists": {
+        "account_login",
+        "account_reset_password",
+        "accounts:top",
+    },
+    "account/email/email_confirmation": {"account_confirm_email", "accounts:top"},
+    "account/email/email_confirmation_signup": {"account_confirm_email", "accounts:top"},
+    "account/email/password_reset_key": {"account_reset_password_from_key", "accounts:top"},
+    "account/email/unknown_account": {"accounts:register", "accounts:top"},
+}
+
+
+def mail_links(body: str) -> set[str]:
+    """The view behind every link of a mail body; each must be on BASE_URL and resolve."""
+    views = set()
+    for url in re.findall(r"https?://\S+", body):
+        assert url.startswith(settings.BASE_URL + "/"), url
+        views.add(resolve(url.removeprefix(settings.BASE_URL).split("?")[0]).view_name)
+    return views
 
 
 def _mails(walk: Walk, world) -> None:
@@ -743,6 +781,10 @@ def _mails(walk: Walk, world) -> None:
             continue
         kinds.add(mail.kind)
         walk.text(f"mail {mail.kind} to {mail.to}", f"{mail.subject}\n{mail.body}")
+        links = MAIL_LINKS.get(mail.kind) or ALLAUTH_MAIL_LINKS.get(
+            f"account/email/{mail.kind}", _NOTICE
+        )
+        assert mail_links(mail.body) == links, mail.kind
     expected = {
         "registration",
         "registration_complete",

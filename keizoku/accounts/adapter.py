@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
 from keizoku.notifications.services import mail_queue
@@ -95,15 +96,23 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def clean_email(self, email: str) -> str:
+        """Every address allauth takes (email change, password reset) in its one stored spelling,
+        like registration's (``ja.normalize_email``, W5)."""
+        try:
+            return ja.normalize_email(email)
+        except ja.JaInputError as error:
+            raise ValidationError(str(error)) from None
+
     def is_safe_url(self, url: str | None) -> bool:
         return is_own_path(url)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # Links in mails are built from BASE_URL, never from the request's Host (SECURITY.md).
+        # Links in mails are built on BASE_URL, never on the request's Host (SECURITY.md): ours
+        # by {% absolute_url %}, allauth's own moved onto it here.
         context = {
             "email": email,  # as allauth's own send_mail gives it
             **{name: _on_base_url(value) for name, value in context.items()},
-            "BASE_URL": settings.BASE_URL,
         }
         with translation.override(_mail_language(email, context)):
             message = self.render_mail(template_prefix, email, context)

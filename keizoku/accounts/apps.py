@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -12,3 +14,11 @@ class AccountsConfig(AppConfig):
         from .authn import receivers_connect
 
         receivers_connect()
+
+        from keizoku.core.jobs import periodic_job_register
+
+        from .services import registration_purge_expired
+
+        periodic_job_register(
+            name="registration_purge", every=timedelta(minutes=10), run=registration_purge_expired
+        )

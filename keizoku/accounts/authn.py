@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
+from keizoku.core.links import absolute_url
 from keizoku.notifications.services import mail_queue
 
 from . import lockout
@@ -150,8 +151,8 @@ def browser_login_record(*, request: HttpRequest, user: User) -> bool:
                 "at": timezone.now(),
                 "user_agent": known.user_agent,
                 "ip": client_ip(request) or "",
-                "sessions_url": f"{settings.BASE_URL}/mypage/sessions/",
-                "password_url": f"{settings.BASE_URL}/mypage/password/change/",
+                "sessions_url": absolute_url("usersessions_list"),
+                "password_url": absolute_url("account_change_password"),
             },
         )
         audit_record(action="auth.new_browser", actor=user, obj=known, request=request)

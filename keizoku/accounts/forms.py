@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from keizoku.core import ja
+from keizoku.core.forms import ja_clean
 from keizoku.core.ja import JaInputError
 
 from .passwords import HELP_TEXT, password_problems
@@ -40,10 +42,31 @@ class JaCharField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return value
+        return ja_clean(ja.clean_text, value)
+
+
+class EmailAddressField(forms.EmailField):
+    """A mail address in its one stored spelling (``ja.normalize_email``: the domain NFKC- and
+    IDNA-normalised, a non-ASCII local part refused), before Django checks its syntax."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
         try:
-            return ja.clean_text(value)
+            return ja.normalize_email(value)
         except JaInputError as error:
             raise forms.ValidationError(str(error)) from None
+
+
+class LoginAddressField(EmailAddressField):
+    """At login, an address that cannot be normalised stays as typed, to fail like any other."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            return forms.EmailField.to_python(self, value)
 
 
 class PasswordField(forms.CharField):
@@ -90,29 +113,23 @@ class ContactFieldsMixin(forms.Form):
     """郵便番号・住所・電話番号 as at the time of the contract (★重要★)."""
 
     def clean_postal_code(self) -> str:
-        try:
-            return ja.normalize_postal_code(self.cleaned_data["postal_code"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.normalize_postal_code, self.cleaned_data["postal_code"])
 
     def clean_phone(self) -> str:
-        try:
-            return ja.normalize_phone(self.cleaned_data["phone"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.normalize_phone, self.cleaned_data["phone"])
 
 
 class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
     # Names, kana and addresses are typed in Japanese whatever the page's language: in English
     # their labels say so (the context "entered in Japanese" keeps the Japanese labels as they are).
 
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=_("メールアドレス"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("マイページのログインIDになります。"),
     )
-    email_confirm = forms.EmailField(
+    email_confirm = EmailAddressField(
         label=_("メールアドレス（確認用）"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -178,16 +195,8 @@ class RegistrationForm(PolicyFieldsMixin, ContactFieldsMixin, forms.Form):
         order = [name for name in self.fields if not name.startswith("survey_")]
         self.order_fields([*order, "survey_source", "survey_comment"])
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        local, _, domain = email.rpartition("@")
-        return f"{local}@{domain.lower()}"
-
     def clean_kana(self) -> str:
-        try:
-            return ja.to_katakana(self.cleaned_data["kana"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.to_katakana, self.cleaned_data["kana"])
 
     def clean_birth_date(self) -> date:
         birth = self.cleaned_data["birth_date"]
@@ -245,10 +254,7 @@ class PolicyLinkForm(ContactFieldsMixin, forms.Form):
         return super().clean_postal_code()
 
     def clean_policy_number(self) -> str:
-        try:
-            return ja.clean_policy_number(self.cleaned_data["policy_number"])
-        except JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(ja.clean_policy_number, self.cleaned_data["policy_number"])
 
 
 class LoginForm(AllauthLoginForm):
@@ -256,6 +262,9 @@ class LoginForm(AllauthLoginForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The address in its stored spelling (``ｄｅｍｏ.example.jp`` is ``demo.example.jp``), so
+        # the login and its per-account throttle see one mailbox as one login.
+        self.fields["login"] = LoginAddressField(widget=self.fields["login"].widget)
         self.fields["login"].label = _("ID（メールアドレス）")
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["login"].widget.attrs["autocomplete"] = "username"
@@ -286,10 +295,26 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
             self.fields[name].label = label
 
 
+def _email_field_of(form: forms.Form, label) -> None:
+    """allauth's address field, with ours: Django's syntax check would otherwise refuse a
+    non-ASCII local part with its generic message before ``AccountAdapter.clean_email`` runs."""
+    field = form.fields["email"]
+    field.widget.attrs.pop("placeholder", None)
+    form.fields["email"] = EmailAddressField(label=label, max_length=254, widget=field.widget)
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """The email change (allauth's add-then-confirm) with the one spelling of every address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _email_field_of(self, _("新しいメールアドレス"))
+
+
 class ResetPasswordForm(AllauthResetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = _("メールアドレス")
+        _email_field_of(self, _("メールアドレス"))
 
 
 class ConfirmLoginCodeForm(AllauthConfirmLoginCodeForm):

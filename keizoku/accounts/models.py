@@ -7,9 +7,17 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from keizoku.core import ja
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Staff created by ``create_staff`` or ``createsuperuser`` get the spelling members get
+        (``ja.normalize_email``); raises ``ja.JaInputError`` (a ``ValueError``) on a bad one."""
+        return ja.normalize_email(email or "")
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:

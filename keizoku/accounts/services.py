@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from keizoku.contracts.models import Contract
 from keizoku.core.audit import audit_record
 from keizoku.core.l10n import supported_language
+from keizoku.core.links import absolute_url
 from keizoku.notifications.services import mail_queue
 
 from .forms import MAX_POLICIES, POLICY_MISMATCH
@@ -134,7 +135,7 @@ def registration_submit(
                 kind="registration_exists",
                 to=data.email,
                 language=existing.language,
-                context={"login_url": f"{settings.BASE_URL}/mypage/login/"},
+                context={"login_url": absolute_url("account_login")},
             )
             audit_record(action="registration.existing_address", request=request)
             return
@@ -163,8 +164,7 @@ def registration_submit(
             context={
                 "name": data.name,
                 "expires_at": pending.expires_at,
-                "url": f"{settings.BASE_URL}/mypage/register/complete/"
-                f"{registration_link_value(token, now)}/",
+                "url": absolute_url("accounts:register_link", registration_link_value(token, now)),
             },
         )
         audit_record(action="registration.submitted", obj=pending, request=request)
@@ -259,7 +259,7 @@ def registration_complete(
                 context={
                     "name": user.name,
                     "contracts": contracts,
-                    "mypage_url": f"{settings.BASE_URL}/mypage/",
+                    "mypage_url": absolute_url("accounts:top"),
                 },
             )
             audit_record(
@@ -313,7 +313,7 @@ def policy_link(
             context={
                 "name": member.name,
                 "contract": contract,
-                "mypage_url": f"{settings.BASE_URL}/mypage/",
+                "mypage_url": absolute_url("accounts:top"),
             },
         )
         audit_record(action="policy.linked", actor=member, obj=contract, request=request)

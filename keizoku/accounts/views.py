@@ -96,8 +96,7 @@ def register_form(request: HttpRequest) -> HttpResponse:
         form = RegistrationForm(initial=initial, policy_count=_policy_count(initial))
         return _render_form(request, form)
 
-    raw_count = request.POST.get("policy_count", "1")
-    count = min(int(raw_count), MAX_POLICIES) if raw_count.isdigit() else 1
+    count = min(ja.ascii_int(request.POST.get("policy_count"), max_digits=2) or 1, MAX_POLICIES)
     if "add_policy" in request.POST or "lookup_address" in request.POST:
         # 「追加」 and 「住所を検索」 without JavaScript: redisplay what was typed, no validation.
         initial = _typed(request)

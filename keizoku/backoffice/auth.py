@@ -200,14 +200,19 @@ def guard_admin_site() -> None:
     site = admin.site
 
     def has_permission(request: HttpRequest) -> bool:
-        profile = staff_profile(request.user)
-        return (
-            profile is not None
-            and profile.role == Role.INSURER_ADMIN
-            and request.user.is_active
-            and is_mfa_enabled(request.user)
-            and mfa_used_in_session(request)
-        )
+        # Asked by every model of the admin, several times a page: answered once per request.
+        allowed = getattr(request, "_keizoku_admin_allowed", None)
+        if allowed is None:
+            profile = staff_profile(request.user)
+            allowed = (
+                profile is not None
+                and profile.role == Role.INSURER_ADMIN
+                and request.user.is_active
+                and is_mfa_enabled(request.user)
+                and mfa_used_in_session(request)
+            )
+            request._keizoku_admin_allowed = allowed  # type: ignore[attr-defined]
+        return allowed
 
     def login(request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.user.is_authenticated:

@@ -1,6 +1,6 @@
 """Back-office forms: search, the decisions on an application, CSV upload, audit filters."""
 
-import re
+from functools import partial
 
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from django import forms
@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from keizoku.contracts.models import ImportBatch
 from keizoku.core import ja
+from keizoku.core.forms import ja_clean
 
 from .selectors import FILTER_LABELS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_MESSAGE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
 
 
 def _without_null_validator(field: forms.Field) -> None:
@@ -42,10 +42,7 @@ class SearchForm(forms.Form):
         _without_null_validator(self.fields["q"])
 
     def clean_q(self) -> str:
-        try:
-            return ja.clean_text(self.cleaned_data["q"] or "", max_length=100)
-        except ja.JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(partial(ja.clean_text, max_length=100), self.cleaned_data["q"] or "")
 
 
 class VersionForm(forms.Form):
@@ -69,12 +66,13 @@ class ReferForm(VersionForm):
         _without_null_validator(self.fields["message"])
 
     def clean_message(self) -> str:
-        message = self.cleaned_data["message"].replace("\r\n", "\n")
-        if _MESSAGE_CONTROL.search(message):
-            raise forms.ValidationError(_("使用できない文字（制御文字）が含まれています。"))
-        if not message.strip():
+        try:
+            message = ja.clean_multiline(self.cleaned_data["message"])
+        except ja.JaInputError as error:
+            raise forms.ValidationError(str(error)) from None
+        if not message:
             raise forms.ValidationError(_("お客さまへのメッセージを入力してください。"))
-        return message.strip()
+        return message
 
 
 class WithdrawForm(VersionForm):
@@ -86,10 +84,7 @@ class WithdrawForm(VersionForm):
 
     def clean_reason(self) -> str:
         # It lands in the audit trail: the one control filter (controls and bidi refused).
-        try:
-            return ja.clean_text(self.cleaned_data["reason"] or "", max_length=500)
-        except ja.JaInputError as error:
-            raise forms.ValidationError(str(error)) from None
+        return ja_clean(partial(ja.clean_text, max_length=500), self.cleaned_data["reason"] or "")
 
 
 class ImportForm(forms.Form):

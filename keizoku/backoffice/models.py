@@ -1,9 +1,12 @@
-"""Staff roles (代理店スタッフ・保険会社管理者・監査担当) and the reminder mails already sent."""
+"""Staff roles (代理店スタッフ・保険会社管理者・監査担当), the reminder mails already sent, and the
+CSV files uploaded for import."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from keizoku.contracts.models import ImportBatch
 
 
 class StaffProfile(models.Model):
@@ -90,3 +93,52 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.period_end} -{self.threshold}d {self.recipient}"
+
+
+class ImportJob(models.Model):
+    """A CSV file uploaded in the back office: previewed, then imported once confirmed — in the
+    clerk's request when small, by the worker otherwise. The file is kept here (not on the web
+    host, not in the session: the service runs on several hosts) until the import ends."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("確認待ち")
+        QUEUED = "queued", _("順番待ち")
+        RUNNING = "running", _("取込中")
+        DONE = "done", _("完了")
+        FAILED = "failed", _("失敗")
+
+    token = models.CharField(max_length=64, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=ImportBatch.Kind)
+    source = models.CharField(_("ファイル名"), max_length=255)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(default=0)  # the rows the preview found importable
+    status = models.CharField(max_length=10, choices=Status, default=Status.PREVIEWED)
+    phase = models.CharField(max_length=8, blank=True)  # keizoku.contracts.services.Phase
+    percent = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [[row, column, reason], …], capped
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("取込ジョブ")
+        verbose_name_plural = _("取込ジョブ")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

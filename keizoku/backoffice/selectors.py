@@ -255,6 +255,7 @@ ACTION_LABELS: dict[str, "StrOrPromise"] = {
     "backoffice.application_viewed": _("申込の閲覧"),
     "backoffice.import_preview": _("CSV取込の確認"),
     "backoffice.import": _("CSV取込"),
+    "backoffice.import_confirmed": _("CSV取込の開始"),
     "backoffice.export_applications": _("申込データの出力"),
     "backoffice.export_payroll": _("給与天引きリストの出力"),
     "chat.unanswered_resolved": _("チャットの未回答の質問を対応済みに"),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keizoku.chat import unanswered
 from keizoku.chat.models import UnansweredQuestion
+from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.help.content import faq_entries
 
@@ -45,8 +46,8 @@ def unanswered_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required(roles=WRITERS)
 def unanswered_resolve(request: HttpRequest) -> HttpResponse:
-    pk = request.POST.get("id", "")
-    question = get_object_or_404(UnansweredQuestion, pk=int(pk) if pk.isdigit() else 0)
+    pk = ja.ascii_int(request.POST.get("id")) or 0
+    question = get_object_or_404(UnansweredQuestion, pk=pk)
     with transaction.atomic():
         unanswered.resolve(question)
         audit_record(action="chat.unanswered_resolved", request=request, obj=question)

@@ -15,12 +15,12 @@ urlpatterns = [
     path("mfa/setup/", views.mfa_setup, name="mfa_setup"),
     path("", views.dashboard, name="dashboard"),
     path("contracts/", views.contract_list, name="contract_list"),
-    path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<id:pk>/", views.contract_detail, name="contract_detail"),
     path("applications/", views.application_list, name="application_list"),
-    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<id:pk>/", views.application_detail, name="application_detail"),
     *[
         path(
-            f"applications/<int:pk>/{action}/",
+            f"applications/<id:pk>/{action}/",
             views.application_action,
             {"action": action},
             name=f"application_{action}",
@@ -34,12 +34,11 @@ urlpatterns = [
         views.export_applications_cp932,
         name="export_applications_cp932",
     ),
-    path("exports/payroll/<int:pk>.csv", views.export_payroll, name="export_payroll"),
-    path(
-        "exports/payroll/<int:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"
-    ),
+    path("exports/payroll/<id:pk>.csv", views.export_payroll, name="export_payroll"),
+    path("exports/payroll/<id:pk>/cp932/", views.export_payroll_cp932, name="export_payroll_cp932"),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/confirm/", views.import_confirm, name="import_confirm"),
+    path("imports/<str:token>/", views.import_status, name="import_status"),
     path("audit/", views.audit_list, name="audit"),
     path("chat/", unanswered.unanswered_list, name="chat_unanswered"),
     path("chat/resolve/", unanswered.unanswered_resolve, name="chat_unanswered_resolve"),

@@ -1,11 +1,6 @@
 """Back-office views (thin): parse, check the staff member's reach, call a selector or service."""
 
 import base64
-import csv
-import hashlib
-import io
-import secrets
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keizoku.accounts import allauth_bridge
 from keizoku.accounts.models import PolicyLink
-from keizoku.contracts.importing import ImportFileError, RowError, decode
-from keizoku.contracts.models import Group, ImportBatch
-from keizoku.contracts.services import contracts_import, groups_import
+from keizoku.contracts.importing import RowError
+from keizoku.contracts.models import Group
 from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.core.models import AuditEvent
@@ -45,7 +39,7 @@ from keizoku.renewals.services import (
     application_withdraw,
 )
 
-from . import selectors
+from . import selectors, services
 from .auth import Role, StaffRequest, not_found, staff_required
 from .forms import (
     AuditFilterForm,
@@ -56,11 +50,9 @@ from .forms import (
     VersionForm,
     WithdrawForm,
 )
+from .models import ImportJob
 
 WRITERS = (Role.AGENCY_STAFF, Role.INSURER_ADMIN)
-UPLOAD_DIR = Path(settings.VAR_DIR) / "backoffice-uploads"
-UPLOAD_MAX_AGE = 60 * 60  # seconds a preview waits for its confirmation
-IMPORTERS = {ImportBatch.Kind.GROUPS: groups_import, ImportBatch.Kind.CONTRACTS: contracts_import}
 
 
 # --- session -----------------------------------------------------------------------------------
@@ -466,51 +458,7 @@ def export_payroll_cp932(request: StaffRequest, pk: int) -> HttpResponse:
     return _cp932_report(request, _payroll_export(request, pk))
 
 
-# --- imports: upload → preview (dry run, nothing written) → confirm -----------------------------
-
-
-def _scope_errors(request: StaffRequest, kind: str, data: bytes) -> list[RowError]:
-    """Agency staff may only import rows of their own agency's groups."""
-    staff = request.staff
-    if staff.sees_all_agencies:
-        return []
-    agency_id = staff.own_agency_id()
-    if kind == ImportBatch.Kind.GROUPS:
-        return [RowError(0, "file", _("団体の取込は保険会社の管理者が行います。"))]
-    from keizoku.contracts.models import Contract
-
-    try:
-        reader = csv.DictReader(io.StringIO(decode(data)))
-        rows = list(reader)
-    except (ImportFileError, csv.Error):
-        return []  # the importer reports the file itself
-    own = set(Group.objects.filter(agency_id=agency_id).values_list("code", flat=True))
-    keys = {
-        ja.normalize_policy_number(row.get("policy_number") or ""): index
-        for index, row in enumerate(rows, start=2)
-    }
-    foreign = Contract.objects.filter(policy_key__in=keys).exclude(group__agency_id=agency_id)
-    errors = [
-        RowError(index, "group_code", _("他の代理店の団体です"))
-        for index, row in enumerate(rows, start=2)
-        if (row.get("group_code") or "").strip() and ja.nfkc(row["group_code"]).strip() not in own
-    ]
-    errors += [
-        RowError(keys[key], "policy_number", _("他の代理店の契約です"))
-        for key in foreign.values_list("policy_key", flat=True)
-    ]
-    return sorted(errors, key=lambda error: (error.row, error.column))
-
-
-def _forget_old_uploads() -> None:
-    """Previews never confirmed: their files go after an hour (the session has moved on)."""
-    cutoff = time.time() - UPLOAD_MAX_AGE
-    for path in UPLOAD_DIR.glob("*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except FileNotFoundError:
-            pass  # confirmed (or swept by another request) meanwhile
+# --- imports: upload → preview (nothing written) → confirm → result ----------------------------
 
 
 @staff_required(roles=WRITERS)
@@ -519,37 +467,27 @@ def import_upload(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         kind = form.cleaned_data["kind"]
-        data = upload.read()
         name = Path(upload.name).name[:200]
-        errors = _scope_errors(request, kind, data)
-        result = None
-        if not errors:
-            result = IMPORTERS[kind](
-                data=data, source=name, imported_by=str(request.user), dry_run=True
-            )
-            errors = result.errors
-        token = ""
-        if not errors:
-            UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-            _forget_old_uploads()
-            token = secrets.token_hex(16)
-            (UPLOAD_DIR / f"{token}.csv").write_bytes(data)
-            request.session["backoffice_import"] = {
-                "token": token,
-                "kind": kind,
-                "name": name,
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
+        job, result = services.import_job_preview(
+            staff=request.staff, kind=kind, data=upload.read(), source=name
+        )
         audit_record(
             action="backoffice.import_preview",
             request=request,
-            details={"kind": kind, "file": name, "refused_rows": len(errors)},
+            details={"kind": kind, "file": name, "refused_rows": len(result.errors)},
         )
         return render(
             request,
             "backoffice/import_preview.html",
-            {"kind": kind, "name": name, "errors": errors, "result": result, "token": token},
-            status=200 if not errors else 400,
+            {
+                "kind": kind,
+                "name": name,
+                "errors": result.errors,
+                "result": result,
+                "token": job.token if job else "",
+                "in_request": result.total <= settings.IMPORT_SYNC_MAX_ROWS,
+            },
+            status=200 if job else 400,
         )
     return render(request, "backoffice/import_upload.html", {"form": form})
 
@@ -557,51 +495,35 @@ def import_upload(request: StaffRequest) -> HttpResponse:
 @require_POST
 @staff_required(roles=WRITERS)
 def import_confirm(request: StaffRequest) -> HttpResponse:
-    pending = request.session.get("backoffice_import")
-    token = request.POST.get("token", "")
-    if not pending or not secrets.compare_digest(pending["token"], token):
+    job = services.import_job_confirm(token=request.POST.get("token", ""), user=request.user)
+    if job is None:
         messages.error(request, _("取込の確認期限が切れました。もう一度ファイルを選んでください。"))
         return redirect("backoffice:import_upload")
-    path = UPLOAD_DIR / f"{pending['token']}.csv"
-    data = path.read_bytes() if path.exists() else b""
-    if hashlib.sha256(data).hexdigest() != pending["sha256"]:
-        messages.error(request, _("取込の確認期限が切れました。もう一度ファイルを選んでください。"))
-        return redirect("backoffice:import_upload")
-    errors = _scope_errors(request, pending["kind"], data)
-    result = None
-    if not errors:
-        result = IMPORTERS[pending["kind"]](
-            data=data, source=pending["name"], imported_by=str(request.user)
-        )
-        errors = result.errors
-    path.unlink(missing_ok=True)
-    del request.session["backoffice_import"]
     audit_record(
-        action="backoffice.import",
+        action="backoffice.import_confirmed",
         request=request,
-        details={
-            "kind": pending["kind"],
-            "file": pending["name"],
-            "ok": not errors,
-            "created": result.created if result else 0,
-            "updated": result.updated if result else 0,
-        },
+        details={"kind": job.kind, "file": job.source, "rows": job.rows},
     )
-    if errors or result is None:
-        return render(
-            request,
-            "backoffice/import_preview.html",
-            {"kind": pending["kind"], "name": pending["name"], "errors": errors},
-            status=400,
-        )
-    messages.success(
+    return redirect("backoffice:import_status", token=job.token)
+
+
+@require_GET
+@staff_required(roles=WRITERS)
+def import_status(request: StaffRequest, token: str) -> HttpResponse:
+    """Where a confirmed import is; the page polls itself (htmx) until the import ends."""
+    job = ImportJob.objects.filter(token=token, requested_by=request.user).first()
+    if job is None or job.status == ImportJob.Status.PREVIEWED:
+        not_found(request, "backoffice.importjob", token[:16])
+    # A worker killed mid-import leaves its job "running": after a quiet spell, say so.
+    stalled = (
+        job.status == ImportJob.Status.RUNNING
+        and job.updated_at < timezone.now() - services.IMPORT_STALLED_AFTER
+    )
+    return render(
         request,
-        _(
-            "取込が完了しました（新規 %(created)d件・更新 %(updated)d件・変更なし %(unchanged)d件）。"
-        )
-        % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+        "backoffice/import_status.html",
+        {"job": job, "stalled": stalled, "errors": [RowError(*error) for error in job.errors]},
     )
-    return redirect("backoffice:dashboard")
 
 
 # --- audit trail -------------------------------------------------------------------------------

@@ -129,12 +129,12 @@ def yes_no(*, empty: bool | None = None) -> Callable[[str], bool]:
     return clean
 
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII, and never too long for int() or a column
 
 
 def integer(low: int, high: int | None = None, *, empty: int | None = None) -> Callable[[str], int]:
     def clean(raw: str) -> int:
-        if raw.isascii() and raw.isdigit():  # the usual cell, without the general path
+        if len(raw) <= 18 and raw.isascii() and raw.isdigit():  # the usual cell, quickly
             number = int(raw)
             if low <= number and (high is None or number <= high):
                 return number
@@ -251,11 +251,11 @@ def email(raw: str) -> str:
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
     try:
+        value = ja.normalize_email(value)  # the spelling every address gets (W5)
         validate_email(value)
-    except ValidationError:
+    except (ja.JaInputError, ValidationError):
         raise CellError("メールアドレスの形式が正しくありません") from None
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return value
 
 
 def policy_number(raw: str) -> str:
@@ -376,8 +376,12 @@ def parse(
     key: str,
     today: date,
     cross_rules: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Parsed:
-    """Decode, check the header, clean every cell; duplicates of ``key`` are refused."""
+    """Decode, check the header, clean every cell; duplicates of ``key`` are refused.
+
+    ``progress(done, total)`` is called as the columns are cleaned (the long part of a big file).
+    """
     text_data = decode(data)
     reader = csv.reader(io.StringIO(text_data, newline=""))
     try:
@@ -408,7 +412,7 @@ def parse(
     except csv.Error as error:
         raise ImportFileError(f"{len(records) + 2}行目をCSVとして読めません: {error}") from None
 
-    rows, row_errors = _clean_records(columns, header, records, today, cross_rules)
+    rows, row_errors = _clean_records(columns, header, records, today, cross_rules, progress)
     errors.extend(row_errors)
 
     kept: list[tuple[int, dict[str, Any]]] = []
@@ -433,6 +437,7 @@ def _clean_records(
     records: list[list[str]],
     today: date,
     cross_rules: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Clean the cells of the records (row 2 onwards): (rows, errors).
 
@@ -465,7 +470,9 @@ def _clean_records(
     names: list[str] = []
     values: list[list[Any]] = []
     refused: dict[int, list[tuple[str, str]]] = {}  # position in ``numbers`` → (column, reason)
-    for index, name, clean in positions:
+    for done, (index, name, clean) in enumerate(positions):
+        if progress is not None:
+            progress(done, len(positions))
         column = cells[index]
         cleaned: dict[str, Any] = {}
         reasons: dict[str, str] = {}

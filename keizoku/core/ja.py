@@ -19,9 +19,22 @@ class JaInputError(ValueError):
     """A value that cannot be normalised; ``str(error)`` is the message for the customer."""
 
 
-# C0/C1 controls and the like. Tabs and newlines are refused too: none of our one-line fields
-# takes them (multi-line text is handled by ``clean_multiline``).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Characters that change how text is shown rather than what it says, refused in every field
+# (W7, Trojan Source): the C0/C1 controls (Unicode category Cc) and every format character (Cf:
+# the bidi embeddings, overrides, isolates U+2066–U+2069 and marks U+200E/U+200F/U+061C,
+# zero-width characters, word joiners, the BOM, the invisible tag characters U+E0020–U+E007F)
+# plus the line and paragraph separators (Zl, Zp). Japanese text needs none of them: variation
+# selectors (異体字, U+FE00–, U+E0100–) are combining marks (Mn), not format characters, and
+# stay. ``test_ja_controls`` checks this list against Python's Unicode database.
+_FORMAT = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+# One-line fields refuse tabs and newlines too; multi-line text (``clean_multiline``) keeps them.
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
+_CONTROL_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_FORMAT}]")
 _SPACES = re.compile(r"\s+")
 # Everything a Japanese keyboard or a copy-paste produces for a hyphen. NFKC already maps the
 # full-width hyphen-minus (U+FF0D) and the small hyphen (U+FE63) to "-".
@@ -65,6 +78,19 @@ def clean_text(value: str, *, max_length: int | None = None, field: str = "") ->
     if _CONTROL.search(text):
         raise JaInputError(_("使用できない文字（制御文字）が含まれています。"))
     text = _SPACES.sub(" ", text).strip()
+    if max_length is not None and len(text) > max_length:
+        raise JaInputError(_("%(max)s文字以内で入力してください。") % {"max": max_length})
+    return text
+
+
+def clean_multiline(value: str, *, max_length: int | None = None) -> str:
+    """Several lines of free text (a message to a customer), kept as typed: CRLF becomes LF,
+    tabs and newlines stay, every other control or format character is refused, and the whole
+    is trimmed."""
+    text = value.replace("\r\n", "\n")
+    if _CONTROL_MULTILINE.search(text):
+        raise JaInputError(_("使用できない文字（制御文字）が含まれています。"))
+    text = text.strip()
     if max_length is not None and len(text) > max_length:
         raise JaInputError(_("%(max)s文字以内で入力してください。") % {"max": max_length})
     return text
@@ -210,7 +236,8 @@ def normalize_address(value: str) -> str:
     Widths, spaces, dash variants, kanji numerals and the 丁目/番地/番/号/の notation all collapse,
     so 「東京都千代田区丸の内一丁目２番３号」 and 「東京都千代田区丸の内1-2-3」 are equal.
     """
-    text = _CONTROL.sub("", nfkc(value))
+    # Dashes first: a soft hyphen (U+00AD) between numbers is a hyphen, not a character to drop.
+    text = _CONTROL.sub("", unify_dashes(nfkc(value)))
     text = _KANJI_NUMERAL.sub(lambda m: str(kanji_to_int(m.group())), text)
     # 「1-2-3 101」: a space between two numbers separates them like a hyphen.
     text = _SPACES.sub("", _SPACE_BETWEEN_NUMBERS.sub("-", text))
@@ -242,6 +269,52 @@ def clean_policy_number(value: str) -> str:
     if not re.fullmatch(r"[A-Z0-9-]{1,20}", text) or not text.strip("-"):
         raise JaInputError(_("証券番号は半角英数字とハイフン20文字以内で入力してください。"))
     return text
+
+
+_EMAIL_LOCAL = re.compile(r"[\x21-\x7e]+")
+MAX_EMAIL_LENGTH = 254  # RFC 5321's path limit less the angle brackets
+
+
+def normalize_email(value: str) -> str:
+    """A mail address as stored and compared: one spelling per mailbox (W5).
+
+    The domain is NFKC-normalised, then IDNA-encoded with Python's ``idna`` codec (IDNA 2003
+    with nameprep) — the codec Django's mail layer applies to a non-ASCII domain when it sends
+    (``django.utils.encoding.punycode``) — and lower-cased: ``ｄｅｍｏ.example.jp``,
+    ``DEMO.example.jp`` and ``demo.example.jp`` are one address, ``例え.jp`` is stored as
+    ``xn--r8jz45g.jp``. The local part is kept as typed (its case is the mail server's business;
+    logins compare it case-insensitively) but must be ASCII: a non-ASCII local part would need
+    SMTPUTF8, which neither our mail path nor most Japanese carriers accept.
+    Raises ``JaInputError``; the syntax proper is left to Django's ``EmailValidator``.
+    """
+    text = value.strip().replace("\uff20", "@")  # a full-width ＠ typed through an IME
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain:
+        raise JaInputError(_("メールアドレスの形式が正しくありません。"))
+    if not _EMAIL_LOCAL.fullmatch(local):
+        raise JaInputError(
+            _("メールアドレスの「@」より前は、半角の英数字と記号で入力してください。")
+        )
+    if not domain.isascii():
+        try:
+            domain = nfkc(domain).encode("idna").decode("ascii")
+        except UnicodeError:
+            raise JaInputError(_("メールアドレスの形式が正しくありません。")) from None
+    address = f"{local}@{domain.lower()}"
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise JaInputError(_("%(max)s文字以内で入力してください。") % {"max": MAX_EMAIL_LENGTH})
+    return address
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def ascii_int(value: str | None, *, max_digits: int = 9) -> int | None:
+    """A number posted by a form or a query string: ASCII digits only, at most ``max_digits`` of
+    them, else None. ``str.isdigit`` and ``int`` accept "²", "٣" and 5,000 digits (W8)."""
+    if value is None or len(value) > max_digits or not _ASCII_DIGITS.fullmatch(value):
+        return None
+    return int(value)
 
 
 def has_full_width(value: str) -> bool:

@@ -1,5 +1,8 @@
 """Periodic jobs: what runs every few minutes beside the worker (make run, or cron with --once).
 
+Each app registers its own jobs (``keizoku.core.jobs``, from its ``AppConfig.ready()``); this
+scheduler runs whatever is registered and imports no app.
+
 The schedule lives in the database (``PeriodicJob``), not in the process: a run is claimed by
 moving the job's ``next_run_at`` one period on with a conditional UPDATE, so however many
 ``periodic`` processes run (one per host is safe), each period runs once. While it runs, the job
@@ -12,60 +15,22 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import services
+from keizoku.core.jobs import Job
+
 from .models import PeriodicJob
 
 logger = logging.getLogger(__name__)
 
 TICK = 5.0  # seconds between two looks at the schedule
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: timedelta
-    run: Callable[[], object]
-
-    @property
-    def lease(self) -> timedelta:
-        """Without advisory locks: how long a run may hold the job before it is presumed dead."""
-        return max(2 * self.every, timedelta(minutes=5))
-
-
-def _purge_registrations() -> int:
-    from keizoku.accounts.services import registration_purge_expired
-
-    return registration_purge_expired()
-
-
-def _send_reminders() -> int:
-    from keizoku.backoffice.services import reminders_send
-
-    return reminders_send().queued
-
-
-def _purge_unanswered_questions() -> int:
-    from keizoku.chat.unanswered import purge
-
-    return purge()
-
-
-JOBS: list[Job] = [
-    Job("mail_sweep", timedelta(minutes=1), lambda: services.mail_sweep()),
-    Job("registration_purge", timedelta(minutes=10), _purge_registrations),
-    Job("reminders", timedelta(minutes=15), _send_reminders),
-    Job("chat_unanswered_purge", timedelta(hours=24), _purge_unanswered_questions),
-]
 
 
 def _advisory_key(name: str) -> int:

@@ -5,5 +5,5 @@ from . import views
 app_name = "dev"
 urlpatterns = [
     path("mailbox/", views.mailbox, name="mailbox"),
-    path("mailbox/<int:pk>/", views.mailbox_message, name="mailbox_message"),
+    path("mailbox/<id:pk>/", views.mailbox_message, name="mailbox_message"),
 ]

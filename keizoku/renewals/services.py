@@ -5,7 +5,6 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -16,6 +15,7 @@ from keizoku.accounts.models import PolicyLink, User
 from keizoku.contracts.models import Contract
 from keizoku.contracts.windows import contract_window
 from keizoku.core.audit import audit_record
+from keizoku.core.links import absolute_url
 
 from . import pricing, steps
 from .models import Application
@@ -275,7 +275,7 @@ def application_submit(
                 "name": member.name,
                 "referred": referred,
                 "premium": locked.annual_premium,
-                "mypage_url": f"{settings.BASE_URL}/mypage/",
+                "mypage_url": absolute_url("accounts:top"),
             },
         )
     logger.info("application submitted", extra={"application_id": locked.pk})
@@ -416,7 +416,7 @@ def application_accept(
                 "contract": locked.contract,
                 "name": locked.member.name,
                 "premium": premium,
-                "mypage_url": f"{settings.BASE_URL}/mypage/",
+                "mypage_url": absolute_url("accounts:top"),
             },
         )
     application.refresh_from_db()
@@ -470,7 +470,7 @@ def application_refer_back(
                 "agency": agency,
                 "name": locked.member.name,
                 "message": locked.agency_message,
-                "mypage_url": f"{settings.BASE_URL}/mypage/",
+                "mypage_url": absolute_url("accounts:top"),
             },
         )
     application.refresh_from_db()

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 
 from keizoku.accounts.models import PendingRegistration, PolicyLink
 from keizoku.accounts.services import token_hash
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
+from tests.factories import make_agency, make_contract, make_group, make_member
+from tests.processes import run_worker
 
 from .conftest import open_page
 

@@ -19,8 +19,9 @@ from keizoku.backoffice.tests.conftest import (
 from keizoku.contracts.models import Contract
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core.l10n import yen
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
+from tests.processes import run_worker
 
 from .conftest import open_page
 
@@ -94,11 +95,14 @@ def test_a_clerks_day(browser, live_server, smtp_server, settings, check_a11y, s
     check("import-preview")
     assert not Contract.objects.filter(policy_number="DM-0101").exists()
     page.get_by_role("button", name="取り込む").click()
-    heading("更改状況")
+    heading("取込の状況")
     expect(
-        page.get_by_text("取込が完了しました（新規 2件・更新 0件・変更なし 0件）。")
+        page.get_by_role("heading", name="取込が完了しました（新規 2件・更新 0件・変更なし 0件）。")
     ).to_be_visible()
+    check("import-done")
     assert Contract.objects.filter(group=group).count() == 4
+    page.get_by_role("link", name="更改状況へ").click()
+    heading("更改状況")
 
     # The dashboard: two imported policies not registered, two applications to decide.
     expect(page.locator('[data-count="DEMO-A:not_registered"]')).to_have_text("2")
@@ -208,3 +212,45 @@ def test_a_clerk_opens_a_submitted_application_with_its_quote(
     page.context.close()
     errors = [error for error in errors if "status of 400" not in error]
     assert not errors, f"browser console errors: {errors}"
+
+
+def test_a_large_import_is_followed_live_until_the_worker_is_done(
+    browser, live_server, settings, check_a11y, screenshot
+):
+    """Above IMPORT_SYNC_MAX_ROWS the worker imports; the status page follows it by itself
+    (htmx polling under the strict CSP) and shows the result without a reload."""
+    settings.IMPORT_SYNC_MAX_ROWS = 2
+    agency = make_agency(code="DEMO", name="デモ保険サービス")
+    make_group(agency=agency, code="DEMO-A", name="株式会社デモ製作所")
+    clerk = make_staff("clerk@demo.example.jp", "agency_staff", agency)
+    page, errors = open_page(browser, live_server.url)
+    page.goto("/backoffice/")
+    page.get_by_label("メールアドレス").fill(clerk.email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.locator("input[name=code]").fill(totp_code(clerk.totp_secret))
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("更改状況")
+
+    page.goto("/backoffice/imports/")
+    rows = [row(policy_number=f"DM-05{i:02d}", group_code="DEMO-A") for i in range(5)]
+    page.get_by_label("取り込むファイルの種類").select_option("contracts")
+    page.get_by_label("CSVファイル").set_input_files(
+        files=[{"name": "season.csv", "mimeType": "text/csv", "buffer": to_csv(rows).encode()}]
+    )
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.get_by_text("行数が多いため、取込は順番に処理されます")).to_be_visible()
+    page.get_by_role("button", name="取り込む").click()
+    expect(page.get_by_role("heading", name="取込の順番を待っています")).to_be_visible()
+    check_a11y(page)
+    screenshot(page, "backoffice-import-queued")
+    assert not Contract.objects.exists()
+
+    run_worker()  # the worker imports while the page stays open
+
+    expect(
+        page.get_by_role("heading", name="取込が完了しました（新規 5件・更新 0件・変更なし 0件）。")
+    ).to_be_visible(timeout=15_000)
+    screenshot(page, "backoffice-import-done")
+    assert Contract.objects.count() == 5
+    assert not errors

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 from .conftest import open_page
 

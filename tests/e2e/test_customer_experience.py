@@ -10,10 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals import steps
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 from .conftest import open_page
 

@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from keizoku.accounts.models import User
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member, run_worker
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
+from tests.processes import run_worker
 
 from .conftest import open_page
 

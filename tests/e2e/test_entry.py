@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from keizoku.core.testing import make_agency
+from tests.factories import make_agency
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from keizoku.backoffice.tests.conftest import PASSWORD, make_application, make_staff, totp_code
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 from .conftest import open_page
 

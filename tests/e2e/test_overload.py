@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.core import admission
-from keizoku.core.testing import make_contract, make_group, make_member
 from keizoku.renewals.models import Application
+from tests.factories import make_contract, make_group, make_member
 
 from .conftest import open_page
 

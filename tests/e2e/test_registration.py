@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from keizoku.core.testing import make_agency, make_contract, make_group, run_worker
+from tests.factories import make_agency, make_contract, make_group
+from tests.processes import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

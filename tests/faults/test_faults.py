@@ -64,7 +64,7 @@ import json
 from django.contrib.auth.hashers import make_password
 from keizoku.accounts.models import PolicyLink, User
 from allauth.account.models import EmailAddress
-from keizoku.core.testing import make_agency, make_contract, make_group
+from tests.factories import make_agency, make_contract, make_group
 
 group = make_group(agency=make_agency(code="FAULT"), renewal_window_days=60)
 hashed = make_password({PASSWORD!r})

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from keizoku.accounts.models import PendingRegistration, User
-from keizoku.core.testing import make_contract
 from keizoku.notifications.models import OutboundMail
+from tests.factories import make_contract
 
 from .conftest import PASSWORD, login
 from .test_registration import form_data, submit_form
@@ -43,7 +43,11 @@ def test_unusual_but_valid_names_are_stored_normalised(client, contract, name, k
     "field",
     ["name", "kana", "address", "phone", "email", "policy_1", "postal_code"],
 )
-@pytest.mark.parametrize("bad", ["継続\x00太郎", "継続\x07太郎", "継続\u202e太郎"])
+@pytest.mark.parametrize(
+    "bad",
+    # NUL, BEL, and Trojan Source's bidi override, isolates and the Arabic letter mark (W7)
+    ["継続\x00太郎", "継続\x07太郎", "継続\u202e太郎", "継続\u2067太郎\u2069", "継続\u061c太郎"],
+)
 def test_nul_and_control_characters_are_refused_in_japanese_and_nothing_is_saved(
     client, contract, field, bad
 ):
@@ -57,6 +61,19 @@ def test_nul_and_control_characters_are_refused_in_japanese_and_nothing_is_saved
     assert 'value="x9Lq2!zz"' not in html  # the password is never redisplayed
     assert not PendingRegistration.objects.exists()
     assert not OutboundMail.objects.filter(kind="registration").exists()
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "9" * 5000, "-1", "0", " 2", "1e3", ""])
+@pytest.mark.parametrize("button", [None, "add_policy", "lookup_address"])
+def test_a_strange_policy_count_is_never_a_500(client, contract, count, button):
+    # W8: "²".isdigit() is true but int("²") raises; int() refuses 5,000 digits.
+    extra = {button: "1"} if button else {}
+    response = submit_form(client, policy_count=count, **extra)
+    assert response.status_code in (200, 302)
+    if button is None:
+        assert response.status_code == 302  # the count is only a display hint
+    else:
+        assert 'name="policy_1"' in response.content.decode()
 
 
 def test_an_emoji_in_a_name_is_kept_as_typed(client, contract):
@@ -114,3 +131,49 @@ def test_a_forged_policy_count_cannot_open_more_than_five_fields(client, contrac
 def test_a_foreign_host_header_is_refused(client):
     assert client.get("/mypage/login/", HTTP_HOST="evil.example").status_code == 400
     assert client.get("/mypage/login/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        '{"id": "x", "type": "public-key"}',
+        '{"id": "x", "rawId": "x"}',
+        "[]",
+        '"x"',
+        "{}",
+        "9" * 5000,  # json.loads raises ValueError (int()'s limit), not JSONDecodeError
+    ],
+)
+def test_a_malformed_passkey_payload_is_a_refused_passkey_not_a_500(client, credential):
+    # Found by tests/test_form_fuzz.py: fido2 raises KeyError for a payload without rawId, and
+    # allauth let it through as an anonymous 500.
+    client.get("/mypage/login/")
+    response = client.post("/mypage/2fa/webauthn/login/", {"credential": credential})
+    assert response.status_code in (200, 302, 400)
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("credential", ["0", "false", "9" * 5000, '{"id": "x"}'])
+def test_a_malformed_passkey_is_never_saved(client, member, credential):
+    # Found by tests/test_form_fuzz.py: allauth checked only a truthy credential, so "0" was
+    # saved as a passkey and every two-step page of the member answered 500 from then on.
+    from allauth.mfa.models import Authenticator
+
+    login(client)
+    client.post("/mypage/reauthenticate/?next=/mypage/", {"password": PASSWORD})
+    response = client.post(
+        "/mypage/2fa/webauthn/add/", {"name": "鍵", "credential": credential, "passwordless": ""}
+    )
+    assert response.status_code == 200
+    assert not Authenticator.objects.filter(type="webauthn").exists()
+    assert client.get("/mypage/2fa/webauthn/add/").status_code == 200
+
+
+@pytest.mark.parametrize("digits", ["9" * 19, "9" * 25, "9" * 5000])
+def test_an_id_too_large_for_the_database_is_a_404(client, member, digits):
+    # Found by tests/test_form_fuzz.py: <int:…> took 25 digits to SQLite (OverflowError, a 500);
+    # every id in our URLs is <id:…>, at most 18 digits.
+    login(client)
+    for path in (f"/clickar/{digits}/", f"/clickar/{digits}/consent/"):
+        assert client.get(path).status_code == 404
+    assert client.post(f"/mypage/policies/{digits}/unlink/").status_code == 404

@@ -223,3 +223,12 @@ def test_reset_mails_to_one_address_are_capped_whoever_asks(member):
     assert page_of(known) == page_of(unknown)
     assert OutboundMail.objects.filter(to="member@example.jp").count() == 5
     assert not OutboundMail.objects.filter(to="nobody@example.jp").exists()
+
+
+def test_the_new_browser_notice_shows_the_browser_as_it_announced_itself(member):
+    """W10: the User-Agent lands in a plain-text mail unescaped (a mail is not HTML)."""
+    agent = """Mozilla/5.0 (O'Brien & "quote" <1>)"""
+    assert login(Client(HTTP_USER_AGENT=agent)).status_code == 302
+    body = OutboundMail.objects.get(kind="new_browser").body
+    assert agent in body
+    assert "&amp;" not in body and "&#x27;" not in body and "&quot;" not in body

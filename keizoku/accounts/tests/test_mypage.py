@@ -9,8 +9,8 @@ import time_machine
 
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract, make_group
 from keizoku.notifications.models import OutboundMail
+from tests.factories import make_contract, make_group
 
 pytestmark = pytest.mark.django_db
 

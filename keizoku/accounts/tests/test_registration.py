@@ -22,8 +22,8 @@ from keizoku.accounts.services import (
     token_hash,
 )
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract, make_group
 from keizoku.notifications.models import OutboundMail
+from tests.factories import make_contract, make_group
 
 pytestmark = pytest.mark.django_db
 

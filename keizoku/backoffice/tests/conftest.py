@@ -8,8 +8,8 @@ from allauth.mfa.models import Authenticator
 from keizoku.accounts import allauth_bridge
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.backoffice.services import staff_create
-from keizoku.core.testing import make_agency, make_contract, make_group, make_member
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group, make_member
 
 PASSWORD = "Staff-pass-2026"
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from keizoku.backoffice import urls as backoffice_urls
+from keizoku.backoffice.models import ImportJob
 from keizoku.core.models import AuditEvent
 
 from .conftest import login_staff, make_application, make_staff, totp_code
@@ -29,7 +30,7 @@ def _protected() -> list[str]:
     return [p.name for p in _patterns() if p.name not in backoffice_urls.PUBLIC]
 
 
-def _object_kwargs(name: str, *, contract, application, group) -> dict:
+def _object_kwargs(name: str, *, contract, application, group, import_job) -> dict:
     """The object each URL is about (a new URL with an argument must be added here)."""
     pattern = next(p for p in _patterns() if p.name == name)
     if not pattern.pattern.converters:
@@ -43,6 +44,8 @@ def _object_kwargs(name: str, *, contract, application, group) -> dict:
         "export_payroll": group,
         "export_payroll_cp932": group,
     }
+    if name == "import_status":
+        return {"token": import_job.token}  # the clerk's own import, by its unguessable token
     assert name in objects, f"add the object of the new URL {name!r} to this test"
     return {"pk": objects[name].pk}
 
@@ -56,8 +59,16 @@ def _request(client, name: str, kwargs: dict):
 
 
 @pytest.fixture
-def objects(contract, application, group):
-    return {"contract": contract, "application": application, "group": group}
+def objects(contract, application, group, clerk):
+    import_job = ImportJob.objects.create(
+        token="0" * 48, requested_by=clerk, kind="contracts", source="c.csv", status="done"
+    )
+    return {
+        "contract": contract,
+        "application": application,
+        "group": group,
+        "import_job": import_job,
+    }
 
 
 def test_every_view_but_login_and_logout_is_behind_staff_required():
@@ -143,7 +154,7 @@ def test_an_auditor_can_read_but_every_post_is_refused(client, objects, auditor,
 
 @pytest.mark.parametrize(
     "name",
-    sorted(set(_protected()) - POST_ONLY - {"import_upload", "mfa_setup"}),
+    sorted(set(_protected()) - POST_ONLY - {"import_upload", "import_status", "mfa_setup"}),
 )
 def test_an_auditor_reads_every_page(client, objects, auditor, name):
     login_staff(client, auditor)

@@ -61,3 +61,7 @@ def test_resolving_an_unknown_question_answers_404(client, clerk):
     login_staff(client, clerk)
     assert client.post("/backoffice/chat/resolve/", {"id": 999}).status_code == 404
     assert client.post("/backoffice/chat/resolve/", {"id": "x"}).status_code == 404
+    # "²".isdigit() is true and int() takes 4,300 digits at most (W8): neither is a 500.
+    assert client.post("/backoffice/chat/resolve/", {"id": "²"}).status_code == 404
+    assert client.post("/backoffice/chat/resolve/", {"id": "9" * 5000}).status_code == 404
+    assert client.post("/backoffice/chat/resolve/", {"id": "9" * 30}).status_code == 404

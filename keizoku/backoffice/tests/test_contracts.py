@@ -5,8 +5,8 @@ import re
 import pytest
 
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract
 from keizoku.notifications.services import mail_queue
+from tests.factories import make_contract
 
 from .conftest import login_staff, make_application
 

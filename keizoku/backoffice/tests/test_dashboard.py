@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_contract, make_group, make_member
 from keizoku.renewals.models import Application
+from tests.factories import make_contract, make_group, make_member
 
 from .conftest import login_staff, make_application
 

@@ -10,10 +10,10 @@ from django.test import Client
 
 from keizoku.core import ja
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import run_worker
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import StaleApplication, application_accept, application_submit
+from tests.processes import run_worker
 
 from .conftest import login_staff, make_application, make_staff
 
@@ -46,7 +46,7 @@ def post(client, application, action: str, **data):
 
 
 def test_the_queue_lists_applications_past_draft(client, clerk, contract, member, group):
-    from keizoku.core.testing import make_contract
+    from tests.factories import make_contract
 
     make_application(contract, member, number="K-1000-0000-001")
     draft_contract = make_contract(group=group, policy_number="DM-0009")
@@ -127,6 +127,12 @@ def test_a_second_message_on_a_referred_application_is_mailed_too(client, clerk,
         ("", "お客さまへのメッセージを入力してください。"),
         ("　\n ", "お客さまへのメッセージを入力してください。"),
         ("ご確認\x00ください", "使用できない文字（制御文字）が含まれています。"),
+        # Trojan Source (W7): bidi isolates and the Arabic letter mark reorder what is shown.
+        ("返金額 \u2067000,01\u2069 円", "使用できない文字（制御文字）が含まれています。"),
+        ("ご確認\u2066ください", "使用できない文字（制御文字）が含まれています。"),
+        ("ご確認\u2068ください", "使用できない文字（制御文字）が含まれています。"),
+        ("ご確認\u061cください", "使用できない文字（制御文字）が含まれています。"),
+        ("ご確認\U000e0041ください", "使用できない文字（制御文字）が含まれています。"),
         ("あ" * 2001, "2000 文字以下"),
     ],
 )
@@ -383,3 +389,16 @@ def test_the_worker_delivers_the_referral_mail_in_japanese(client, clerk, applic
     assert received["To"] == "taro@example.jp"
     assert "代理店からご連絡があります" in received["Subject"]
     assert "免許証の色をご確認ください。" in received.get_content()
+
+
+def test_the_referral_mail_carries_the_clerks_message_as_typed(client, clerk, application):
+    """W10: a plain-text mail is not HTML; an apostrophe, an ampersand and quotes stay as typed."""
+    login_staff(client, clerk)
+    message = """O'Brien & "quote" <1> をご確認ください。"""
+    response = post(
+        client, application, "refer", version=shown_version(client, application), message=message
+    )
+    assert response.status_code == 302
+    body = OutboundMail.objects.get(kind="application_referred").body
+    assert message in body
+    assert "&amp;" not in body and "&#x27;" not in body and "&quot;" not in body

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract, make_member
 from keizoku.renewals.exports import (
     APPLICATION_COLUMNS,
     CP932_SUBSTITUTES,
@@ -21,6 +20,7 @@ from keizoku.renewals.exports import (
     csv_file,
     escape_cell,
 )
+from tests.factories import make_contract, make_member
 
 from .conftest import login_staff, make_application
 

@@ -14,9 +14,11 @@ from django.db import connection
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.backoffice.models import Reminder
-from keizoku.backoffice.services import reminder_threshold, reminders_send
-from keizoku.core.testing import make_contract, make_member, run_worker
+from keizoku.backoffice.services import reminders_send
 from keizoku.notifications.models import OutboundMail
+from keizoku.notifications.reminders import reminder_threshold
+from tests.factories import make_contract, make_member
+from tests.processes import run_worker
 
 from .conftest import make_application
 

@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from keizoku.accounts.models import PolicyLink
@@ -17,7 +19,6 @@ from keizoku.backoffice import selectors
 from keizoku.chat import unanswered
 from keizoku.contracts.tests.test_import_contracts import row, to_csv
 from keizoku.core import l10n
-from keizoku.core.testing import make_contract, make_member
 from keizoku.renewals.models import Application
 from keizoku.renewals.services import (
     application_accept,
@@ -25,6 +26,7 @@ from keizoku.renewals.services import (
     application_withdraw,
 )
 from keizoku.renewals.tests.conftest import login, step_url
+from tests.factories import make_contract, make_member
 
 from .conftest import login_staff, make_staff, totp_code, wizard_application
 
@@ -199,13 +201,19 @@ def walk_as(client, role: str, season, group) -> list[str]:
     walk.check("GET", "/backoffice/imports/", status=200 if writer else 403)
     csv_rows = [row(policy_number="DM-0900", group_code=group.code)]
     upload = SimpleUploadedFile("contracts.csv", to_csv(csv_rows).encode(), "text/csv")
-    walk.check(
+    preview = walk.check(
         "POST",
         "/backoffice/imports/",
         data={"kind": "contracts", "file": upload},
         status=200 if writer else 403,
         texts=["取込内容の確認"] if writer else [],
     )
+    if writer:
+        token = re.search(r'name="token" value="([0-9a-f]+)"', preview.content.decode())
+        confirmed = walk.check(
+            "POST", "/backoffice/imports/confirm/", data={"token": token.group(1)}, status=302
+        )
+        walk.check("GET", confirmed["Location"], texts=["取込の状況", "取込が完了しました"])
     bad = SimpleUploadedFile("contracts.csv", b"not,a,contracts,file\r\n1,2,3,4\r\n", "text/csv")
     walk.check(
         "POST",
@@ -213,6 +221,17 @@ def walk_as(client, role: str, season, group) -> list[str]:
         data={"kind": "contracts", "file": bad},
         status=400 if writer else 403,
     )
+    return walk.problems
+
+
+def walk_admin(client) -> list[str]:
+    walk = Walk(client, "insurer_admin (admin)")
+    walk.check("GET", "/admin/")
+    for model in admin.site._registry:
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        walk.check("GET", reverse(f"{info}_changelist"))
+        for obj in model._default_manager.all()[:3]:
+            walk.check("GET", reverse(f"{info}_change", args=[obj.pk]))
     return walk.problems
 
 
@@ -229,6 +248,11 @@ def test_every_staff_page_renders_with_applications_in_every_state(
         client = Client()
         login_staff(client, staff)
         problems += walk_as(client, role, season, group)
+
+    # The Django admin (insurer admins only): every registered model's list and an object's page.
+    client = Client()
+    login_staff(client, insurer_admin)
+    problems += walk_admin(client)
 
     # Another agency's clerk: the same pages, empty; this agency's applications are 404.
     client = Client()

@@ -4,15 +4,15 @@ import pytest
 from django.utils import timezone
 
 from keizoku.accounts.models import PolicyLink, User
-from keizoku.core import testing
-from keizoku.core.testing import make_agency, make_contract, make_group
 from keizoku.renewals.models import Application
+from tests import factories
+from tests.factories import make_agency, make_contract, make_group
 
 PASSWORD = "x9Lq2!zz"
 
 
 def make_member(email: str) -> User:
-    return testing.make_member(email, PASSWORD)
+    return factories.make_member(email, PASSWORD)
 
 
 def login(client, user: User) -> None:

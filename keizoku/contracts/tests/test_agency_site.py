@@ -2,7 +2,7 @@
 
 import pytest
 
-from keizoku.core.testing import make_agency
+from tests.factories import make_agency
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from keizoku.contracts.importing import CONTRACT_COLUMNS
 from keizoku.contracts.models import Contract, ContractChange, ImportBatch
 from keizoku.contracts.services import contracts_import
 from keizoku.core import ja
-from keizoku.core.testing import make_group
+from tests.factories import make_group
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from keizoku.contracts.importing import GROUP_COLUMNS
 from keizoku.contracts.models import Agency, Group, ImportBatch
-from keizoku.core.testing import make_agency, make_group
+from tests.factories import make_agency, make_group
 
 pytestmark = pytest.mark.django_db
 

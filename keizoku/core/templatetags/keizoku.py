@@ -5,8 +5,15 @@ from django.utils.html import format_html
 
 from keizoku.core import l10n
 from keizoku.core.fragments import render_once
+from keizoku.core.links import absolute_url as _absolute_url
 
 register = template.Library()
+
+
+@register.simple_tag
+def absolute_url(viewname: str, *args) -> str:
+    """``{% absolute_url "accounts:top" %}``: a link for a mail, on BASE_URL (core.links)."""
+    return _absolute_url(viewname, *args)
 
 
 @register.filter

@@ -5,7 +5,9 @@ carry each request's X-Request-ID and route."""
 import http.client
 import json
 import os
+import runpy
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import free_port
-from keizoku.core.testing import process_env
+from tests.processes import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,3 +120,48 @@ def test_metrics_sum_every_worker_and_the_access_log_is_json_with_request_ids(tm
     assert len({line["pid"] for line in lines if line["request_id"] in seen}) >= 2
     # Never the raw path: ids and one-time keys in URLs stay out of the log.
     assert all("path" not in line and "/livez" not in json.dumps(line) for line in lines)
+
+
+def test_the_config_turns_the_control_socket_off():
+    # gunicorn ≥ 25 binds $XDG_RUNTIME_DIR/gunicorn.ctl or $HOME/.gunicorn/gunicorn.ctl: one path
+    # per host user, so a second instance would take over the first one's (W14).
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "config/gunicorn.py"))
+    assert config["control_socket_disable"] is True
+
+
+def test_two_instances_on_one_host_leave_no_control_socket_to_overwrite(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    ports = [free_port(), free_port()]
+    servers = []
+    try:
+        for index, port in enumerate(ports):
+            env = process_env(PORT=str(port), WEB_CONCURRENCY="1", WEB_THREADS="2", HOME=str(home))
+            env.pop("XDG_RUNTIME_DIR", None)
+            scratch = tmp_path / f"metrics{index}"
+            scratch.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(scratch)
+            servers.append(
+                subprocess.Popen(
+                    [
+                        str(Path(settings.BASE_DIR) / ".venv/bin/gunicorn"),
+                        "config.wsgi",
+                        "--config",
+                        "config/gunicorn.py",  # as production starts it: no flag of the test's
+                    ],
+                    cwd=settings.BASE_DIR,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port in ports:
+            wait_until(lambda port=port: get(port, "/livez").status == 200)
+        assert all(server.poll() is None for server in servers)
+        sockets = [path for path in home.rglob("*") if stat.S_ISSOCK(path.lstat().st_mode)]
+        assert sockets == []
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)

@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from keizoku.core import admission
 from keizoku.core.logging import RequestIdFilter
-from keizoku.core.testing import make_contract, make_group, make_member
 from keizoku.notifications.models import OutboundMail
 from keizoku.notifications.services import mail_queue
 from keizoku.renewals.models import Application
+from tests.factories import make_contract, make_group, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -133,7 +133,7 @@ def test_a_post_without_the_csrf_token_is_refused_in_japanese():
 
 def test_behind_a_proxy_limits_and_the_audit_trail_see_each_customers_address(settings):
     from keizoku.core.models import AuditEvent
-    from keizoku.core.testing import make_member
+    from tests.factories import make_member
 
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_contract, make_group, make_member
 from keizoku.help.content import CATEGORIES, faq_entries, help_pages
+from tests.factories import make_contract, make_group, make_member
 
 PASSWORD = "x9Lq2!zz"
 HELP_LINK = '<a href="/help/">WEB更改サービスご説明サイト</a>'

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from config.env import mailer_from_url
-from keizoku.core.testing import run_worker
 from keizoku.notifications.models import MailboxMessage, OutboundMail
 from keizoku.notifications.services import (
     LEASE,
@@ -25,6 +24,7 @@ from keizoku.notifications.services import (
     mail_queue,
     mail_sweep,
 )
+from tests.processes import run_worker
 
 # The worker opens and closes its own database connections: real transactions are needed.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from keizoku.core.testing import process_env
 from keizoku.notifications import periodic
 from keizoku.notifications.models import PeriodicJob
+from tests.processes import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,14 +32,14 @@ from datetime import timedelta
 
 from django.core.management import call_command
 
+from keizoku.core import jobs
 from keizoku.notifications import periodic
 
 periodic.TICK = 0.05
 print("ready", flush=True)
-periodic.JOBS[:] = [
-    periodic.Job("quick", timedelta(seconds=1), lambda: None),
-    periodic.Job("slow", timedelta(seconds=1), lambda: time.sleep(1.6)),
-]
+jobs._REGISTRY.clear()  # the apps' real jobs out, the two probes in
+jobs.periodic_job_register(name="quick", every=timedelta(seconds=1), run=lambda: None)
+jobs.periodic_job_register(name="slow", every=timedelta(seconds=1), run=lambda: time.sleep(1.6))
 call_command("periodic")
 """
 
@@ -151,7 +151,7 @@ def test_a_job_held_by_another_runner_is_not_started_beside_it():
         # Another periodic process holds the job's advisory lock on its own connection.
         import psycopg
 
-        from keizoku.core.testing import database_url
+        from tests.processes import database_url
 
         with psycopg.connect(database_url().replace("postgres://", "postgresql://")) as other:
             other.execute("SELECT pg_advisory_lock(%s)", [periodic._advisory_key("held")])
@@ -164,3 +164,51 @@ def test_a_job_held_by_another_runner_is_not_started_beside_it():
         assert periodic.job_run_if_due(job, now=now) is False
         assert periodic.job_run_if_due(job, now=now + timedelta(minutes=5)) is True
     assert calls == [1]
+
+
+def test_each_app_registers_its_own_jobs_and_the_scheduler_knows_them_all():
+    from keizoku.accounts.services import registration_purge_expired
+    from keizoku.backoffice.services import reminders_send
+    from keizoku.chat.unanswered import purge
+    from keizoku.core.jobs import periodic_jobs
+    from keizoku.notifications.services import mail_sweep
+
+    registered = {job.name: job.run for job in periodic_jobs()}
+    assert registered == {
+        "mail_sweep": mail_sweep,
+        "registration_purge": registration_purge_expired,
+        "reminders": reminders_send,
+        "chat_unanswered_purge": purge,
+    }
+
+
+def test_a_job_name_taken_by_another_function_is_refused():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from keizoku.core.jobs import periodic_job_register, periodic_jobs
+    from keizoku.notifications.services import mail_sweep
+
+    before = periodic_jobs()
+    # The same registration again (an app's ready() run twice) changes nothing.
+    periodic_job_register(name="mail_sweep", every=timedelta(minutes=1), run=mail_sweep)
+    with pytest.raises(ImproperlyConfigured, match="mail_sweep"):
+        periodic_job_register(name="mail_sweep", every=timedelta(minutes=1), run=print)
+    assert periodic_jobs() == before
+
+
+def test_the_scheduler_imports_no_app_of_ours():
+    """notifications is called by the apps; it calls none of them (STYLE.md, issue 13)."""
+    import ast
+
+    root = Path(settings.BASE_DIR) / "keizoku" / "notifications"
+    imported = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    ours = {name for name in imported if name.startswith("keizoku.")}
+    assert {name.split(".")[1] for name in ours} <= {"core", "notifications"}, sorted(ours)

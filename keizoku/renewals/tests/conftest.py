@@ -3,14 +3,14 @@
 import pytest
 
 from keizoku.accounts.models import PolicyLink, User
-from keizoku.core import testing
-from keizoku.core.testing import make_contract, make_group
+from tests import factories
+from tests.factories import make_contract, make_group
 
 PASSWORD = "x9Lq2!zz"
 
 
 def make_member(email: str = "member@example.jp", **fields) -> User:
-    return testing.make_member(email, PASSWORD, **fields)
+    return factories.make_member(email, PASSWORD, **fields)
 
 
 def login(client, user: User) -> None:

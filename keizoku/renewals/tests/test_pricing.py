@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from keizoku.accounts.models import PolicyLink, User
-from keizoku.core.testing import make_agency, make_contract, make_group
 from keizoku.renewals import pricing
 from keizoku.renewals.models import Application
+from tests.factories import make_agency, make_contract, make_group
 
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")

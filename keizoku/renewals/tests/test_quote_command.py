@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from keizoku.core.testing import make_contract
+from tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_contract
 from keizoku.rating.plans import recommendation_changes
 from keizoku.renewals import labels, pricing
 from keizoku.renewals.models import Application
+from tests.factories import make_contract
 
 from .conftest import login, make_member, step_url, walk
 

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from keizoku.accounts.models import PolicyLink
-from keizoku.core.testing import make_contract
 from keizoku.notifications.models import OutboundMail
 from keizoku.renewals.models import Application
+from tests.factories import make_contract
 
 from .conftest import PASSWORD, STEP_DATA, login, step_url, walk
 

@@ -9,9 +9,9 @@ import time_machine
 
 from keizoku.accounts.models import PolicyLink
 from keizoku.core.models import AuditEvent
-from keizoku.core.testing import make_contract
 from keizoku.renewals import steps
 from keizoku.renewals.models import Application
+from tests.factories import make_contract
 
 from .conftest import STEP_DATA, login, make_member, step_url, walk
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 
 class ImportCommand(BaseCommand):
@@ -24,7 +25,16 @@ class ImportCommand(BaseCommand):
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"{file}: {error.strerror}") from None
-        result = self.run_import(data=data, source=file.name, imported_by="cli", dry_run=dry_run)
+        try:
+            result = self.run_import(
+                data=data, source=file.name, imported_by="cli", dry_run=dry_run
+            )
+        except OperationalError as error:
+            # A lock not had within IMPORT_LOCK_TIMEOUT seconds: nothing was written.
+            raise CommandError(
+                f"the database stayed locked ({error}): nothing was imported, try again later",
+                returncode=1,
+            ) from None
         if not result.ok:
             for problem in result.errors:
                 self.stderr.write(str(problem))

@@ -14,6 +14,7 @@ from keizoku.contracts.importing import CONTRACT_COLUMNS, GROUP_COLUMNS
 from keizoku.contracts.models import Agency, Contract
 from keizoku.contracts.services import contracts_import, groups_import
 from keizoku.core.ja import format_phone, format_postal_code
+from keizoku.core.links import absolute_url
 
 GROUPS = [
     {
@@ -438,15 +439,14 @@ class Command(BaseCommand):
         except StaffError:
             self.stdout.write("  Back office: the demo clerk clerk@demo.example.jp exists already.")
             return
-        self.stdout.write(f"  Back office:  {settings.BASE_URL}/backoffice/login/")
+        self.stdout.write(f"  Back office:  {absolute_url('backoffice:login')}")
         self.stdout.write(f"    demo clerk (DEMO): {user.email}  password: {password}")
         self.stdout.write("    two-step login (an authenticator app) is set up at the first login.")
 
     def _print_summary(self) -> None:
-        base = settings.BASE_URL
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write(f"  Agency site:  {base}/agency/DEMO/")
-        self.stdout.write(f"  MyPage login: {base}/mypage/login/")
+        self.stdout.write(f"  Agency site:  {absolute_url('agency:home', 'DEMO')}")
+        self.stdout.write(f"  MyPage login: {absolute_url('account_login')}")
         self.stdout.write(
             "  Contracts to try registration with (旧証券番号 / 住所 / 電話番号, as at contract time):"
         )

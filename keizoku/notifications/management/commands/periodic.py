@@ -1,4 +1,4 @@
-"""manage.py periodic [--once]: run the periodic jobs (mail sweep, purges, reminders)."""
+"""manage.py periodic [--once]: run the periodic jobs every app registered (keizoku.core.jobs)."""
 
 import logging
 import time
@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
+from keizoku.core.jobs import periodic_jobs
 from keizoku.notifications import periodic
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, **options):
         while True:
-            for job in periodic.JOBS:
+            for job in periodic_jobs():
                 close_old_connections()
                 try:
                     periodic.job_run_if_due(job)

@@ -1,4 +1,8 @@
-"""Test helpers shared by every app: factories with sensible defaults (no mocks of our own code)."""
+"""Test data shared by every app's tests: factories with sensible defaults (no mocks of our own code).
+
+Test support, not part of the application: it lives beside the tests, so ``keizoku`` does not ship
+it (issue 13). Processes a test starts (worker, servers): ``tests.processes``.
+"""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -91,7 +95,7 @@ def make_contract(group: Group | None = None, **overrides: Any) -> Contract:
 
 def make_member(
     email: str = "member@example.jp",
-    password: str = "x9Lq2!zz",  # noqa: S107 (a test fixture)
+    password: str = "x9Lq2!zz",
     **fields: Any,
 ):
     """A registered MyPage member (verified address, as registration leaves it), no policy yet."""
@@ -103,57 +107,3 @@ def make_member(
     user = User.objects.create_user(email=email, password=password, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
-
-
-def run_worker() -> None:
-    """What the background worker does, once: run every task that is due (mails included)."""
-    from django.core.management import call_command
-
-    call_command(
-        "db_worker",
-        batch=True,
-        queue_name="*",
-        reload=False,
-        startup_delay=False,
-        verbosity=0,
-    )
-
-
-def database_url() -> str:
-    """The URL of the database this test uses, for a process the test starts (a server, a
-    worker) that must see the same data."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def process_env(**extra: str) -> dict[str, str]:
-    """The environment of a Keizoku process started by a test: production settings (DEBUG off)
-    on the test's database, loopback only, JSON logs."""
-    import os
-    import secrets
-
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
-    env.update(
-        {
-            "DATABASE_URL": database_url(),
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "EMAIL_URL": "console:",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-            "KEIZOKU_DOTENV": os.devnull,  # a laptop's .env must not change the test
-        }
-    )
-    env.update(extra)
-    return env
