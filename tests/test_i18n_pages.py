@@ -742,6 +742,7 @@ MAIL_LINKS = {
     "reminder_member": {"accounts:top"},
     "reminder_holder": {"account_login"},
     "new_browser": {"usersessions_list", "account_change_password"},
+    "login_locked": {"account_reset_password"},
     "test": {"home"},
 }
 _NOTICE = {"account_reset_password", "accounts:top"}  # base_notification: reset + footer
