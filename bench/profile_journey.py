@@ -16,7 +16,9 @@ and is part of ``/livez``):
    the rating engine, and the rest (middleware, views, allauth).
 
 Prints one line per page — median CPU, its multiple of ``/livez`` measured the same way, queries,
-and the share of each part — and writes each page's pyinstrument tree to ``--tree``.
+and the share of each part — then each page's CPU by part (templates, SQL compilation and
+execution, session, cache, the user's row: ``install_split``), and writes each page's
+pyinstrument tree to ``--tree``.
 """
 
 import argparse
@@ -25,6 +27,7 @@ import re
 import secrets
 import statistics
 import sys
+import threading
 import time
 import urllib.parse
 from collections import defaultdict
@@ -57,6 +60,56 @@ def part_of(stack: list[str]) -> str:
     if any("/keizoku/rating/" in name for name in files):
         return "rating"
     return "other"
+
+
+SPLIT = ("templates", "sql_compile", "sql_execute", "session", "cache", "auth_user")
+_split: dict[str, float] = defaultdict(float)
+
+
+def install_split() -> None:
+    """Count each request's thread CPU in a few parts (outermost call only, so that nothing is
+    counted twice within a part; parts can nest: the session is read through the cache, inside
+    ``auth_user``, which runs the user's query): Django templates, SQL compilation, SQL execution
+    (the driver, waiting excluded), the session store, the cache (Redis) and
+    ``django.contrib.auth.get_user`` (the session and the user's row)."""
+    import functools
+
+    import django.contrib.auth
+    from django.contrib.sessions.backends import cached_db, db
+    from django.core.cache.backends import redis
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.template.backends.django import Template
+
+    inside = threading.local()  # the parts being timed in this thread
+
+    def wrap(owner, name: str, part: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            parts = inside.__dict__.setdefault("parts", set())
+            if part in parts:
+                return original(*args, **kwargs)
+            parts.add(part)
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _split[part] += time.thread_time() - started
+                parts.discard(part)
+
+        setattr(owner, name, wrapper)
+
+    wrap(Template, "render", "templates")
+    wrap(SQLCompiler, "as_sql", "sql_compile")
+    wrap(CursorWrapper, "execute", "sql_execute")
+    for store in (cached_db.SessionStore, db.SessionStore):
+        for name in ("load", "save", "exists", "delete"):
+            wrap(store, name, "session")
+    for name in ("get", "set", "add", "delete", "incr", "get_many", "set_many", "touch"):
+        wrap(redis.RedisCacheClient, name, "cache")
+    wrap(django.contrib.auth, "get_user", "auth_user")
 
 
 def setup(db: str, customers: int) -> list[tuple[str, int]]:
@@ -107,6 +160,7 @@ class Recorder:
     def __init__(self, profiler_sessions: dict | None = None):
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.queries: dict[str, list[int]] = defaultdict(list)
+        self.split: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         self.sessions = profiler_sessions  # label → combined pyinstrument session, when profiling
         self.order: list[str] = []
 
@@ -128,6 +182,7 @@ class Recorder:
 
             profiler = Profiler(interval=0.0002)
             profiler.start()
+        _split.clear()
         with connection.execute_wrapper(counter):
             started = time.thread_time()
             if method == "GET":
@@ -146,6 +201,8 @@ class Recorder:
         else:
             self.cpu[label].append(cpu * 1000)
             self.queries[label].append(count[0])
+            for part in SPLIT:
+                self.split[label][part].append(_split.get(part, 0.0) * 1000)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path} → {response.status_code}")
         return response
@@ -219,6 +276,7 @@ def main() -> int:
 
     os.environ.update(redis_env(options.redis))
     users = setup(options.db, options.customers + options.profiled)
+    install_split()
     try:
         from django.db import connection
         from django.test import Client
@@ -282,6 +340,23 @@ def main() -> int:
     print(
         f"one journey: {total_cpu:.0f} ms CPU ({total_cpu / livez_ms:.0f}× /livez), "
         f"{total_queries:.0f} queries"
+    )
+    print(
+        "\nCPU by part (median ms of the timed journeys; parts nest: auth_user includes the "
+        "session and the cache read under it, and the user's query)"
+    )
+    print(f"{'page':44} {'CPU ms':>7}  " + "  ".join(f"{part:>11}" for part in SPLIT))
+    totals: dict[str, float] = defaultdict(float)
+    for label in record.order:
+        per = len(record.cpu[label]) / (options.customers - 1)
+        values = [statistics.median(record.split[label][part]) for part in SPLIT]
+        for part, value in zip(SPLIT, values, strict=True):
+            totals[part] += value * per
+        cpu = statistics.median(record.cpu[label])
+        print(f"{label:44} {cpu:7.2f}  " + "  ".join(f"{value:11.2f}" for value in values))
+    print(
+        f"{'one journey':44} {total_cpu:7.0f}  "
+        + "  ".join(f"{totals[part]:11.1f}" for part in SPLIT)
     )
     with open(options.tree, "w") as tree:
         for label in record.order:

@@ -178,9 +178,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not TES
 # --- Cache and sessions ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "keizoku.core.cache.KeizokuRedisCache", "LOCATION": REDIS_URL}}
 else:
     # A shared cache by default, so rate limits hold across processes.
     CACHES = {
@@ -292,7 +290,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if (DEBUG or TESTING)
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "keizoku.core.storage.StaticFilesStorage"
     },
 }
 

@@ -584,3 +584,25 @@ def test_a_reimport_refreshes_a_stale_matching_key_without_history(tmp_path, gro
     assert contract.address_key == ja.normalize_address(contract.address)
     assert contract.version == 1
     assert not ContractChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cell", "stored"),
+    [
+        ("holder@ＥＸＡＭＰＬＥ.jp", "holder@example.jp"),
+        ("holder@例え.jp", "holder@xn--r8jz45g.jp"),
+        ("Holder@Example.JP", "Holder@example.jp"),
+    ],
+)
+def test_an_imported_email_gets_the_one_spelling_of_its_mailbox(cell, stored):
+    # W5: the holder's address (reminders) is spelt like every address a member types.
+    from keizoku.contracts import importing
+
+    assert importing.email(cell) == stored
+
+
+def test_an_imported_email_with_a_non_ascii_local_part_is_refused():
+    from keizoku.contracts import importing
+
+    with pytest.raises(importing.CellError, match="メールアドレスの形式が正しくありません"):
+        importing.email("契約者@example.jp")

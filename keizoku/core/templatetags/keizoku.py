@@ -60,7 +60,20 @@ def signed_yen(amount) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def include_once(context: template.Context, template_name: str) -> str:
-    """``{% include %}`` of a part that is the same on every page but for the CSRF token and the
-    CSP nonce, rendered once per language (``keizoku.core.fragments``)."""
-    return render_once(template_name, context)
+def include_once(context: template.Context, template_name: str, **values) -> str:
+    """``{% include %}`` of a part that is the same on every page but for the CSRF token, the
+    CSP nonce and ``values`` (per request, escaped as ``{{ value }}`` is), rendered once per
+    language (``keizoku.core.fragments``)."""
+    return render_once(template_name, context, **values)
+
+
+@register.simple_tag(takes_context=True)
+def include_for(context: template.Context, template_name: str, **constants) -> str:
+    """``{% include %}`` of a part that depends only on the language and ``constants`` (few
+    values, each rendered as the template renders it; a list counts as the tuple of its sorted
+    items): rendered once per language and constants (``keizoku.core.fragments``)."""
+    key = {
+        name: tuple(sorted(value)) if isinstance(value, (list, set, frozenset)) else value
+        for name, value in constants.items()
+    }
+    return render_once(template_name, context, key)

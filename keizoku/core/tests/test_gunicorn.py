@@ -156,7 +156,7 @@ def test_two_instances_on_one_host_leave_no_control_socket_to_overwrite(tmp_path
                 )
             )
         for port in ports:
-            wait_until(lambda port=port: get(port, "/livez").status == 200)
+            wait_until(lambda port=port: get(port, "/livez").status == 200, timeout=120)
         assert all(server.poll() is None for server in servers)
         sockets = [path for path in home.rglob("*") if stat.S_ISSOCK(path.lstat().st_mode)]
         assert sockets == []
