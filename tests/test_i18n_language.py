@@ -273,13 +273,6 @@ def test_the_pdf_is_in_the_members_language_whatever_the_request(contract):
     assert "申込内容控え" not in text
 
 
-def test_the_unknown_address_mail_names_the_address():
-    browser(ENGLISH).post("/mypage/password/reset/", {"email": "nobody@example.jp"})
-    mail = OutboundMail.objects.get(kind="unknown_account")
-    assert "this email address (nobody@example.jp)" in mail.body
-    assert mail.subject == "[MyPage] Reset your password"
-
-
 # --- what stays Japanese on purpose --------------------------------------------------------------
 
 

@@ -243,6 +243,7 @@ def test_every_customer_page_mail_and_pdf_is_in_one_language(language, world, se
         _wizard(walk, world, member, client)
         _two_step(walk, member, client)
         _decisions_and_reminders(walk, world, member)
+        _step_up(walk, member)
         _allauth_mails(walk, member)
         _mails(walk, world)
     finally:
@@ -538,11 +539,10 @@ def _account(walk: Walk, member, client: Client) -> None:
 
 def _two_step(walk: Walk, member, logged_in: Client) -> None:
     """A member with an authenticator app: the code at login, re-authentication, recovery codes."""
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP
+    from keizoku.accounts import allauth_bridge
 
-    TOTP.activate(member, "JBSWY3DPEHPK3PXP")
-    RecoveryCodes.activate(member)
+    allauth_bridge.totp_activate(member, "JBSWY3DPEHPK3PXP")
+    allauth_bridge.recovery_codes_activate(member)
     client = walk.client()
     response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
     walk.get(client, "2fa authenticate", response["Location"])
@@ -675,6 +675,26 @@ def _decisions_and_reminders(walk: Walk, world, member) -> None:
     assert reminders_send(now=noon).queued
 
 
+def _step_up(walk: Walk, member) -> None:
+    """Guessing from many addresses (issue 10 W11): the member is told, and the right password is
+    followed by a code by mail (its page, its message, a wrong code)."""
+    for n in range(10):
+        other = walk.client(REMOTE_ADDR=f"192.0.2.{n + 1}")
+        walk.post(
+            other,
+            "login (guessed)",
+            reverse("account_login"),
+            {"login": member.email, "password": "wrong-Pass1"},
+        )
+    client = walk.client(REMOTE_ADDR="198.51.100.7")
+    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response["Location"] == reverse("account_confirm_login_code")
+    walk.get(client, "login code", reverse("account_confirm_login_code"))
+    walk.post(
+        client, "login code (wrong)", reverse("account_confirm_login_code"), {"code": "00000000"}
+    )
+
+
 def _allauth_mails(walk: Walk, member) -> None:
     """Every allauth mail template, rendered as the adapter sends it, in the member's language."""
     from allauth.account.adapter import get_adapter
@@ -722,6 +742,7 @@ MAIL_LINKS = {
     "reminder_member": {"accounts:top"},
     "reminder_holder": {"account_login"},
     "new_browser": {"usersessions_list", "account_change_password"},
+    "login_locked": {"account_reset_password"},
     "test": {"home"},
 }
 _NOTICE = {"account_reset_password", "accounts:top"}  # base_notification: reset + footer
@@ -775,6 +796,8 @@ def _mails(walk: Walk, world) -> None:
         "reminder_member",
         "registration_exists",
         "new_browser",
+        "login_locked",
+        "login_code",
         "test",
     }
     assert expected <= kinds, expected - kinds

@@ -1,5 +1,6 @@
 """django-allauth glue: signup closed (registration is our own flow), mails through our outbox,
-per-account throttling and lock (``lockout``), redirects only to our own paths, Japanese errors."""
+throttling per (login, source) with its lock and the step-up by mail (``lockout``), redirects only
+to our own paths, Japanese errors."""
 
 import hashlib
 import uuid
@@ -7,19 +8,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import Login
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from keizoku.core import ja
 from keizoku.core.audit import audit_record
+from keizoku.core.http import client_ip
 from keizoku.notifications.services import mail_queue
 
-from . import lockout
+from . import allauth_bridge, lockout
 from .redirects import is_own_path
 
 # allauth's messages where the guide's wording matters (the rest come from allauth's catalog).
@@ -34,6 +38,7 @@ ERROR_MESSAGES = {
     ),
     "rate_limited": _("操作の回数が多すぎます。しばらく時間をおいてから、もう一度お試しください。"),
     "incorrect_password": _("パスワードが正しくありません。"),
+    "incorrect_code": _("確認コードが正しくありません。メールに記載のコードを入力してください。"),
     "enter_current_password": _("現在のパスワードが正しくありません。"),
 }
 
@@ -61,13 +66,15 @@ def _on_base_url(value: Any) -> Any:
     return value
 
 
+_STEP_UP_ATTR = "_keizoku_step_up"  # (login, whether stepped up) read by this request's check
+
 # Before the subject of every allauth mail (ACCOUNT_EMAIL_SUBJECT_PREFIX, in the mail's language).
 SUBJECT_PREFIX = _("【マイページ】")
 
 
 def _mail_language(email: str, context: dict) -> str:
     """The recipient's language: the member's own when the mail is about a member (a reset, a
-    notice, an address change), else the language of the request (an unknown address)."""
+    notice, an address change), else the language of the request (staff)."""
     from allauth.account.models import EmailAddress
 
     user = context.get("user")
@@ -104,7 +111,7 @@ class AccountAdapter(DefaultAccountAdapter):
         # Links in mails are built on BASE_URL, never on the request's Host (SECURITY.md): ours
         # by {% absolute_url %}, allauth's own moved onto it here.
         context = {
-            "email": email,  # as allauth's own send_mail gives it (the unknown-address mail)
+            "email": email,  # as allauth's own send_mail gives it
             **{name: _on_base_url(value) for name, value in context.items()},
         }
         with translation.override(_mail_language(email, context)):
@@ -127,9 +134,12 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
-        """Password check behind the per-account throttle; unknown logins are treated the same."""
+        """Password check behind the throttle of (login, source); unknown logins are treated the
+        same. A right password while the account is stepped up goes on to the code by mail
+        (``is_login_by_code_required``)."""
         login = _login_of(credentials)
-        state = lockout.throttle_state(login)
+        source = lockout.source_of(request)
+        state = lockout.throttle_state(login, source)
         if state.locked:
             _audit_login(request, "auth.login_refused_locked", login)
             raise self.validation_error("account_locked")
@@ -139,19 +149,80 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth's own part: the per-IP limit (ACCOUNT_RATE_LIMITS["login_failed"]).
         user = super().authenticate(request, **credentials)
         if user is not None:
-            lockout.throttle_clear(login)
+            if state.failures:
+                lockout.throttle_clear_source(login, source)
+            # Read just now: the login stage of this request asks again (one cache read less).
+            setattr(request, _STEP_UP_ATTR, (lockout.normalize_login(login), state.step_up))
             return user
-        state = lockout.throttle_failure(login)
-        _audit_login(request, "auth.login_failed", login, failures=state.failures)
+        state = login_failure_count(request, login)
         if state.locked:
-            _audit_login(request, "auth.account_locked", login)
             raise self.validation_error("account_locked")
         if state.wait:
             raise _wait_error(state.wait)
         return None
 
+    def is_login_by_code_required(self, login: Login) -> bool:
+        """After a right password, a one-time code by mail when the account is stepped up (its
+        failures from several sources reached ``lockout.STEP_UP_FAILURES``): allauth's login-code
+        stage. Not after a passkey (phishing-resistant, nothing guessed) nor a code just given."""
+        records = allauth_bridge.authentication_records(self.request, login.user)
+        last = records[-1] if records else {}
+        if last.get("method") == "password":
+            typed = lockout.normalize_login(
+                str(last.get("email") or getattr(login.user, "email", "") or "")
+            )
+            known = getattr(self.request, _STEP_UP_ATTR, None)
+            if known[1] if known and known[0] == typed else lockout.step_up_required(typed):
+                return True
+        return super().is_login_by_code_required(login)
 
-def _audit_login(request: HttpRequest, action: str, login: str, **details: Any) -> None:
+
+def login_failure_count(
+    request: HttpRequest | None, login: str, *, action: str = "auth.login_failed"
+) -> lockout.Throttle:
+    """Count a failed password (or a wrong mailed code) for ``login`` from the request's source:
+    the audit trail, the lock, the step-up, and the owner's notice once per episode."""
+    from .models import User
+
+    state = lockout.throttle_failure(login, lockout.source_of(request))
+    _audit_login(request, action, login, failures=state.failures)
+    if state.locked:
+        _audit_login(request, "auth.account_locked", login, failures=state.failures)
+    if state.step_up_began:
+        _audit_login(
+            request,
+            "auth.login_step_up",
+            login,
+            failures=state.account_failures,
+            sources=state.account_sources,
+        )
+    if state.notice:
+        user = User.objects.filter(email__iexact=lockout.normalize_login(login)).first()
+        if user is not None:
+            _lock_notice(request, user, state)
+    return state
+
+
+def _lock_notice(request: HttpRequest | None, user: Any, state: lockout.Throttle) -> None:
+    """Tell the owner that logins failed repeatedly and what it changed (once per episode)."""
+    staff = user.kind == "staff"
+    mail_queue(
+        key=f"login-locked:{uuid.uuid4()}",  # once per episode: decided by lockout's flag
+        kind="login_locked",
+        to=user.email,
+        language=None if staff else user.language,
+        context={
+            "name": user.name,
+            "staff": staff,
+            "at": timezone.now(),
+            "ip": (client_ip(request) if request is not None else None) or "",
+            "step_up": state.step_up,
+            "reset_url": settings.BASE_URL + reverse("account_reset_password"),
+        },
+    )
+
+
+def _audit_login(request: HttpRequest | None, action: str, login: str, **details: Any) -> None:
     """The audit trail names the account when it exists, a hash of the login otherwise."""
     from .models import User
 

@@ -228,6 +228,14 @@ def _on_password_reset(sender, request: HttpRequest, user: User, **kwargs) -> No
     )
 
 
+def _on_login_code_rejected(sender, request: HttpRequest, user: User, **kwargs) -> None:
+    """A wrong code at the step-up counts as a failed login from that source: whoever has the
+    password but not the mailbox is locked out of that source like a guesser."""
+    from .adapter import login_failure_count
+
+    login_failure_count(request, user.email, action="auth.login_code_failed")
+
+
 def _audit(action: str):
     def receiver(sender, request: HttpRequest | None = None, user: User | None = None, **kw):
         details: dict[str, Any] = {}
@@ -261,6 +269,9 @@ def receivers_connect() -> None:
     )
     account_signals.password_reset.connect(
         _on_password_reset, dispatch_uid="keizoku.accounts.password_reset"
+    )
+    account_signals.login_code_rejected.connect(
+        _on_login_code_rejected, dispatch_uid="keizoku.accounts.login_code_rejected"
     )
     audited = [
         (account_signals.email_added, "auth.email_added"),

@@ -4,6 +4,7 @@ from datetime import date
 
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
+from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
@@ -314,3 +315,19 @@ class ResetPasswordForm(AllauthResetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _email_field_of(self, _("メールアドレス"))
+
+
+class ConfirmLoginCodeForm(AllauthConfirmLoginCodeForm):
+    """The code mailed at a step-up login (issue 10 W11): full-width digits typed with a Japanese
+    input method count as the digits they show."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.label = _("確認コード")
+        field.widget.attrs.pop("placeholder", None)
+        field.widget.attrs.update(inputmode="numeric", autocomplete="one-time-code")
+
+    def clean_code(self) -> str:
+        self.cleaned_data["code"] = ja.nfkc(self.cleaned_data.get("code") or "")
+        return super().clean_code()

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import NoReturn, cast
 from urllib.parse import urlencode
 
-from allauth.account.authentication import get_authentication_records
 from allauth.account.views import LoginView
 from allauth.mfa.utils import is_mfa_enabled
 from django import forms
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from keizoku.accounts import allauth_bridge
 from keizoku.accounts.forms import LoginForm
 from keizoku.accounts.models import User
 from keizoku.core.audit import audit_record
@@ -53,7 +53,7 @@ def staff_profile(user) -> StaffProfile | None:
 
 def mfa_used_in_session(request: HttpRequest) -> bool:
     """allauth records each authentication step of this session; a second factor must be one."""
-    records = get_authentication_records(request, request.user)
+    records = allauth_bridge.authentication_records(request, request.user)
     return any(record.get("method") == "mfa" for record in records)
 
 

@@ -5,10 +5,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
-from allauth.mfa.recovery_codes.internal.flows import auto_generate_recovery_codes
-from allauth.mfa.totp.internal.auth import TOTP, clear_totp_secret
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from keizoku.accounts import allauth_bridge
 from keizoku.accounts.models import PolicyLink
 from keizoku.contracts.importing import RowError
 from keizoku.contracts.models import Group
@@ -78,13 +76,14 @@ def mfa_setup(request: StaffRequest) -> HttpResponse:
     form = TotpForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            totp = TOTP.activate(request.user, form.secret).instance
-            recovery = auto_generate_recovery_codes(request)
-            clear_totp_secret(request)
+            totp = allauth_bridge.totp_activate(request.user, form.secret)
+            codes = allauth_bridge.recovery_codes_generate(request)
+            allauth_bridge.totp_secret_clear(request)
             audit_record(action="staff.mfa_activated", request=request, obj=request.user)
         # The code just typed proves the second factor for this session.
-        record_authentication(request, request.user, "mfa", id=totp.pk, type=totp.type)
-        codes = recovery.wrap().get_unused_codes() if recovery is not None else []
+        allauth_bridge.authentication_record(
+            request, request.user, "mfa", id=totp.pk, type=totp.type
+        )
         return render(request, "backoffice/mfa_done.html", {"codes": codes})
     adapter = get_mfa_adapter()
     totp_url = adapter.build_totp_url(request.user, form.secret)

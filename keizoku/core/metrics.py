@@ -46,7 +46,9 @@ LOGINS = Counter(
     "(locked or throttled before the password was checked).",
     ["result"],
 )
-LOCKOUTS = Counter("keizoku_lockouts_total", "Logins locked after too many failed passwords.")
+LOCKOUTS = Counter(
+    "keizoku_lockouts_total", "Logins locked for one source after too many failed passwords."
+)
 OVERLOAD_REJECTED = Counter(
     "keizoku_overload_rejected_total",
     "Requests answered 「ただいま混雑しています」 (503) by admission control.",
@@ -58,6 +60,7 @@ _LOGIN_RESULTS = {
     "auth.login_failed": "failure",
     "auth.login_refused_locked": "refused",
     "auth.login_refused_throttled": "refused",
+    "auth.login_code_failed": "failure",  # a wrong code mailed at a step-up
 }
 _LOCKOUT_ACTIONS = {"auth.account_locked"}
 

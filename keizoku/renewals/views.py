@@ -5,7 +5,6 @@ import time
 from collections.abc import Callable
 
 from allauth.account import app_settings as allauth_settings
-from allauth.account.internal.flows.login import get_authentication_records
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from keizoku.accounts import allauth_bridge
 from keizoku.accounts.http import MemberRequest
 from keizoku.contracts.windows import contract_window
 from keizoku.rating.engine import Coverages
@@ -48,7 +48,7 @@ LINKED = True
 def _recently_authenticated(request: HttpRequest) -> bool:
     """A password or second factor entered in this session within the last 5 minutes (SECURITY.md):
     at login or at a re-authentication."""
-    records = get_authentication_records(request, request.user)
+    records = allauth_bridge.authentication_records(request, request.user)
     latest = max((record.get("at", 0) for record in records), default=0)
     return time.time() - latest < allauth_settings.REAUTHENTICATION_TIMEOUT
 

@@ -192,13 +192,37 @@ def test_the_reset_mail_link_is_built_from_base_url_in_japanese(client, member, 
     assert "localhost" not in mail.body and "testserver" not in mail.body
 
 
-def test_a_reset_for_an_unknown_address_looks_the_same_and_mails_the_address(client, member):
+def test_a_reset_for_an_unknown_address_looks_the_same_and_mails_nobody(client, member):
+    """Issue 10 W13: the unknown address gets no mail (no unsolicited mail at scale), the known
+    one exactly one, and the answers are the same."""
     known = client.post("/mypage/password/reset/", {"email": "member@example.jp"})
     unknown = Client().post("/mypage/password/reset/", {"email": "nobody@example.jp"})
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
-    mail = OutboundMail.objects.get(to="nobody@example.jp")
-    assert "登録されたマイページ会員はありません" in mail.body
+    assert not OutboundMail.objects.filter(to="nobody@example.jp").exists()
+    assert OutboundMail.objects.get(to="member@example.jp").kind == "password_reset_key"
+    assert OutboundMail.objects.count() == 1
+
+
+def test_reset_mails_to_one_address_are_capped_whoever_asks(member):
+    """5 an hour per address, from any number of IPs; the sixth ask gets the same 429 for a
+    known and an unknown address."""
+    for n in range(5):
+        for email in ("member@example.jp", "nobody@example.jp"):
+            response = Client(REMOTE_ADDR=f"198.51.100.{n}").post(
+                "/mypage/password/reset/", {"email": email}
+            )
+            assert response.status_code == 302
+    known = Client(REMOTE_ADDR="203.0.113.9").post(
+        "/mypage/password/reset/", {"email": "member@example.jp"}
+    )
+    unknown = Client(REMOTE_ADDR="203.0.113.10").post(
+        "/mypage/password/reset/", {"email": "nobody@example.jp"}
+    )
+    assert known.status_code == unknown.status_code == 429
+    assert page_of(known) == page_of(unknown)
+    assert OutboundMail.objects.filter(to="member@example.jp").count() == 5
+    assert not OutboundMail.objects.filter(to="nobody@example.jp").exists()
 
 
 def test_the_new_browser_notice_shows_the_browser_as_it_announced_itself(member):

@@ -4,15 +4,9 @@ import time
 from dataclasses import replace
 
 import pytest
-from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-)
 
+from keizoku.accounts import allauth_bridge
 from keizoku.accounts.models import PolicyLink, User
 from keizoku.backoffice.services import staff_create
 from keizoku.renewals import pricing
@@ -24,7 +18,7 @@ PASSWORD = "Staff-pass-2026"
 
 def totp_code(secret: str) -> str:
     """What the clerk's authenticator app shows now."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return allauth_bridge.totp_code(secret, counter=int(time.time()) // 30)
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +30,8 @@ def fast_hashing(settings):
 def make_staff(email: str, role: str, agency=None, *, totp: bool = True) -> User:
     user, _password = staff_create(email=email, role=role, agency=agency, password=PASSWORD)
     if totp:
-        user.totp_secret = generate_totp_secret()
-        TOTP.activate(user, user.totp_secret)
+        user.totp_secret = allauth_bridge.totp_secret_generate()
+        allauth_bridge.totp_activate(user, user.totp_secret)
     return user
 
 
@@ -50,8 +44,7 @@ def login_staff(client, user: User, *, mfa: bool = True) -> None:
     if mfa:
         authenticator = Authenticator.objects.filter(user=user, type="totp").first()
         records.append({"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"})
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-    session["account_authentication_methods_user"] = str(user.pk)
+    allauth_bridge.authentication_records_store(session, user, records)
     session.save()
 
 
