@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,6 +20,7 @@ from django.utils.translation import ngettext
 from keizoku.core import ja
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
+from keizoku.core.links import absolute_url
 from keizoku.notifications.services import mail_queue
 
 from . import allauth_bridge, lockout
@@ -217,7 +217,7 @@ def _lock_notice(request: HttpRequest | None, user: Any, state: lockout.Throttle
             "at": timezone.now(),
             "ip": (client_ip(request) if request is not None else None) or "",
             "step_up": state.step_up,
-            "reset_url": settings.BASE_URL + reverse("account_reset_password"),
+            "reset_url": absolute_url("account_reset_password"),
         },
     )
 

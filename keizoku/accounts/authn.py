@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from keizoku.core.audit import audit_record
 from keizoku.core.http import client_ip
 from keizoku.core.links import absolute_url
-from keizoku.notifications.services import mail_queue
+from keizoku.notifications.services import mail_to
 
 from . import lockout
 from .models import KnownBrowser, User
@@ -141,13 +141,11 @@ def browser_login_record(*, request: HttpRequest, user: User) -> bool:
             return False
         if first_login:
             return False
-        mail_queue(
+        mail_to(
+            user,
             key=f"new-browser:{known.pk}",
             kind="new_browser",
-            to=user.email,
-            language=user.language,
             context={
-                "name": user.name,
                 "at": timezone.now(),
                 "user_agent": known.user_agent,
                 "ip": client_ip(request) or "",

@@ -50,24 +50,25 @@ def _with_credential_field(form: forms.Form) -> None:
     form.fields["credential"] = CredentialField(required=True, widget=forms.HiddenInput)
 
 
-class LoginWebAuthnForm(AllauthLoginWebAuthnForm):
+class _WellFormedAssertion(forms.Form):
+    """A passkey assertion (login, re-authentication) checked for shape before allauth reads it:
+    mixed in before allauth's form, whose ``clean_credential`` comes next."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _with_credential_field(self)
 
     def clean_credential(self):
         _well_formed(AuthenticationResponse.from_dict, self.cleaned_data["credential"])
-        return super().clean_credential()
+        return super().clean_credential()  # type: ignore[misc]  # allauth's, next in the MRO
 
 
-class ReauthenticateWebAuthnForm(AllauthReauthenticateWebAuthnForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _with_credential_field(self)
+class LoginWebAuthnForm(_WellFormedAssertion, AllauthLoginWebAuthnForm):
+    pass
 
-    def clean_credential(self):
-        _well_formed(AuthenticationResponse.from_dict, self.cleaned_data["credential"])
-        return super().clean_credential()
+
+class ReauthenticateWebAuthnForm(_WellFormedAssertion, AllauthReauthenticateWebAuthnForm):
+    pass
 
 
 class AddWebAuthnForm(AllauthAddWebAuthnForm):

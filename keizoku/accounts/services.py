@@ -22,7 +22,7 @@ from keizoku.contracts.models import Contract
 from keizoku.core.audit import audit_record
 from keizoku.core.l10n import supported_language
 from keizoku.core.links import absolute_url
-from keizoku.notifications.services import mail_queue
+from keizoku.notifications.services import mail_queue, mail_to
 
 from .forms import MAX_POLICIES, POLICY_MISMATCH
 from .models import PendingRegistration, PolicyLink, User
@@ -251,13 +251,11 @@ def registration_complete(
             )
             pending.completed_at = now
             pending.save(update_fields=["completed_at"])
-            mail_queue(
+            mail_to(
+                user,
                 key=f"registration-complete:{pending.pk}",
                 kind="registration_complete",
-                to=user.email,
-                language=user.language,
                 context={
-                    "name": user.name,
                     "contracts": contracts,
                     "mypage_url": absolute_url("accounts:top"),
                 },
@@ -305,13 +303,11 @@ def policy_link(
             audit_record(action="policy.link_refused", actor=member, request=request)
             raise MembershipError(str(POLICY_MISMATCH))
         link = PolicyLink.objects.create(member=member, contract=contract)
-        mail_queue(
+        mail_to(
+            member,
             key=f"policy-linked:{link.pk}",
             kind="policy_linked",
-            to=member.email,
-            language=member.language,
             context={
-                "name": member.name,
                 "contract": contract,
                 "mypage_url": absolute_url("accounts:top"),
             },

@@ -30,17 +30,7 @@ class GroupAdmin(ReadOnlyAdmin):
     list_select_related = ("agency",)
     search_fields = ("code", "name", "agency__code", "agency__name")
     ordering = ("code",)
-    readonly_fields = fields = (
-        "code",
-        "name",
-        "agency_name",
-        "group_discount_percent",
-        "collection_discount_percent",
-        "renewal_window_days",
-        "retiree_keeps_discount",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = fields = (*list_display, "created_at", "updated_at")
 
     @admin.display(description=_("代理店"), ordering="agency__code")
     def agency_name(self, group: Group) -> str:

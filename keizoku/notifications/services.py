@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
@@ -24,6 +25,25 @@ SWEEP_GRACE = timedelta(minutes=2)
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at 1 hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class Recipient(Protocol):
+    """Whom a personal mail goes to: a member or a staff user (``accounts.User``)."""
+
+    email: str
+    language: str
+    name: str
+
+
+def mail_to(recipient: Recipient, *, key: str, kind: str, context: dict[str, Any]) -> OutboundMail:
+    """Queue a personal mail: to the recipient's address, in their language, addressed by name."""
+    return mail_queue(
+        key=key,
+        kind=kind,
+        to=recipient.email,
+        language=recipient.language,
+        context={"name": recipient.name, **context},
+    )
 
 
 def mail_queue(

@@ -230,7 +230,7 @@ def application_submit(
     One transaction writes the status, the 受付番号 and the confirmation mail. A repeated submit
     (double click, reload, back button, second tab, parallel POSTs) returns the first result.
     """
-    from keizoku.notifications.services import mail_queue
+    from keizoku.notifications.services import mail_to
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -280,15 +280,13 @@ def application_submit(
             request=request,
             details={"acceptance_number": locked.acceptance_number},
         )
-        mail_queue(
+        mail_to(
+            member,
             key=f"application-submitted:{locked.pk}",
             kind="application_submitted",
-            to=member.email,
-            language=member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,
-                "name": member.name,
                 "referred": referred,
                 "premium": locked.quote.annual_premium if locked.quote else None,
                 "mypage_url": absolute_url("accounts:top"),
@@ -392,7 +390,7 @@ def application_accept(
     request: HttpRequest | None = None,
 ) -> Application:
     """受付: the agency accepts the application; the premium is fixed at the quoted one."""
-    from keizoku.notifications.services import mail_queue
+    from keizoku.notifications.services import mail_to
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -409,15 +407,13 @@ def application_accept(
             request=request,
             details={"accepted_premium": premium},
         )
-        mail_queue(
+        mail_to(
+            locked.member,
             key=f"application-accepted:{locked.pk}",
             kind="application_accepted",
-            to=locked.member.email,
-            language=locked.member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,
-                "name": locked.member.name,
                 "premium": premium,
                 "mypage_url": absolute_url("accounts:top"),
             },
@@ -435,7 +431,7 @@ def application_refer_back(
     request: HttpRequest | None = None,
 ) -> Application:
     """差し戻し: back to the customer with the agency's message (shown on MyPage, and mailed)."""
-    from keizoku.notifications.services import mail_queue
+    from keizoku.notifications.services import mail_to
 
     if not message.strip():
         raise ApplicationError(_("お客さまへのメッセージを入力してください。"))
@@ -462,16 +458,14 @@ def application_refer_back(
             )
         locked.refresh_from_db(fields=["version"])
         agency = locked.contract.group.agency
-        mail_queue(
+        mail_to(
+            locked.member,
             key=f"application-referred:{locked.pk}:{locked.version}",
             kind="application_referred",
-            to=locked.member.email,
-            language=locked.member.language,
             context={
                 "application": locked,
                 "contract": locked.contract,
                 "agency": agency,
-                "name": locked.member.name,
                 "message": locked.agency_message,
                 "mypage_url": absolute_url("accounts:top"),
             },
