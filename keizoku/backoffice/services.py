@@ -21,6 +21,7 @@ from keizoku.contracts.services import ImportResult, Phase, contracts_import, gr
 from keizoku.contracts.windows import contract_window
 from keizoku.core import ja
 from keizoku.core.audit import audit_record
+from keizoku.core.converters import is_hex_token
 from keizoku.core.links import absolute_url
 from keizoku.notifications.models import OutboundMail
 from keizoku.notifications.reminders import (
@@ -240,6 +241,8 @@ def import_job_confirm(*, token: str, user: User) -> ImportJob | None:
     """Start the import of a previewed file, once: None when there is no such preview of this
     user's (confirmed already, expired, someone else's). Up to ``IMPORT_SYNC_MAX_ROWS`` rows it
     runs now, in the caller's request; a bigger file goes to the worker."""
+    if not is_hex_token(token):
+        return None  # not one of ours (and never a NUL byte sent to PostgreSQL)
     now = timezone.now()
     with transaction.atomic():
         claimed = ImportJob.objects.filter(
