@@ -11,6 +11,7 @@ alike. Also times the re-import of the same file (nothing changes) for reference
 """
 
 import argparse
+import contextlib
 import csv
 import io
 import os
@@ -26,6 +27,43 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def season_database(url: str):
+    """A fresh PostgreSQL database at ``url`` (dropped at the end), Django set up on it and
+    migrated, with the agency BENCH and its 20 groups BG-0…19 that ``generate_csv`` names."""
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(
+        DATABASE_URL=url,
+        SECRET_KEY="bench-only",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        LOG_LEVEL="WARNING",
+        KEIZOKU_DOTENV="/nonexistent",
+        ALLOWED_HOSTS="localhost",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tests.factories import make_agency, make_group
+
+    try:
+        call_command("migrate", verbosity=0)
+        agency = make_agency(code="BENCH")
+        for g in range(20):
+            make_group(agency=agency, code=f"BG-{g}")
+        yield
+    finally:
+        connection.close()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def generate_csv(rows: int) -> bytes:
@@ -93,36 +131,12 @@ def main() -> None:
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/keizoku_bench")
     args = parser.parse_args()
 
-    url = urlsplit(args.db)
-    name = url.path.lstrip("/")
-    admin_url = args.db.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with season_database(args.db):
+        from django.db import connection
 
-    os.environ.update(
-        DATABASE_URL=args.db,
-        SECRET_KEY="bench-only",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        LOG_LEVEL="WARNING",
-        KEIZOKU_DOTENV="/nonexistent",
-        ALLOWED_HOSTS="localhost",
-    )
-    import django
+        from keizoku.contracts.models import Contract, ContractChange, ImportBatch
+        from keizoku.contracts.services import contracts_import
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from keizoku.contracts.models import Contract, ContractChange, ImportBatch
-    from keizoku.contracts.services import contracts_import
-    from tests.factories import make_agency, make_group
-
-    try:
-        call_command("migrate", verbosity=0)
-        agency = make_agency(code="BENCH")
-        for g in range(20):
-            make_group(agency=agency, code=f"BG-{g}")
         data = generate_csv(args.rows)
         table = Contract._meta.db_table
 
@@ -181,10 +195,6 @@ def main() -> None:
         print(f"COPY (same rows):  {copy_seconds:7.2f} s  ({args.rows / copy_seconds:,.0f} rows/s)")
         print(f"ratio import/COPY: {import_seconds / copy_seconds:7.2f}  (goal ≤ 5)")
         print(f"re-import, nothing changed: {reimport_seconds:.2f} s")
-    finally:
-        connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import machine
 import psycopg
@@ -26,7 +25,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_import import generate_csv  # noqa: E402
+from bench_import import generate_csv, season_database  # noqa: E402
 
 
 def main() -> None:
@@ -35,34 +34,11 @@ def main() -> None:
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/keizoku_bench_preview")
     args = parser.parse_args()
 
-    name = urlsplit(args.db).path.lstrip("/")
-    admin_url = args.db.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with season_database(args.db):
+        from django.db import connection
 
-    os.environ.update(
-        DATABASE_URL=args.db,
-        SECRET_KEY="bench-only",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        LOG_LEVEL="WARNING",
-        KEIZOKU_DOTENV="/nonexistent",
-        ALLOWED_HOSTS="localhost",
-    )
-    import django
+        from keizoku.contracts.services import contracts_import
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from keizoku.contracts.services import contracts_import
-    from tests.factories import make_agency, make_group
-
-    try:
-        call_command("migrate", verbosity=0)
-        agency = make_agency(code="BENCH")
-        for g in range(20):
-            make_group(agency=agency, code=f"BG-{g}")
         data = generate_csv(args.rows)
         started = time.perf_counter()
         assert contracts_import(data=data, source="season.csv").ok
@@ -120,10 +96,6 @@ def main() -> None:
             f"{' '.join(f'{x:.1f}' for x in load_before)} / "
             f"{' '.join(f'{x:.1f}' for x in load_after)}"
         )
-    finally:
-        connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -45,43 +45,15 @@ from pathlib import Path
 import machine
 from machine import free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's own modules
+from tests.journey import STEPS
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PASSWORD = "x9Lq2!zz"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 ID = re.compile(r"/\d+/")
-
-STEPS = [
-    ("consent", {"agree": "on"}),
-    ("notes", {}),
-    ("disclosure", {"confirmed": "on"}),
-    ("current", {}),
-    (
-        "conditions",
-        {
-            "age_condition": "35",
-            "driver_scope": "self_spouse",
-            "use": "commute",
-            "gold_license": "yes",
-            "same_vehicle": "yes",
-        },
-    ),
-    ("plan", {"plan": "recommended"}),
-    ("premium", {}),
-    (
-        "declarations",
-        {
-            "other_insurance": "no",
-            "use_change": "no",
-            "modified": "no",
-            "license_suspended": "no",
-            "unreported_accident": "no",
-        },
-    ),
-    ("payment", {"confirmed": "on"}),
-    ("delivery", {"delivery": "web"}),
-]
 
 
 class Browser:

@@ -8,42 +8,13 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+from tests.journey import STEPS
+
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 ACCEPTANCE = re.compile(r"K-\d{4}-\d{4}-\d{3}")
 BUSY = ("ただいまサービスを利用できません", "ただいま混雑しています")
 WAIT = "しばらく時間をおいてから、もう一度お試しください"  # a rate limit's page or form message
-
-STEPS = [
-    ("consent", {"agree": "on"}),
-    ("notes", {}),
-    ("disclosure", {"confirmed": "on"}),
-    ("current", {}),
-    (
-        "conditions",
-        {
-            "age_condition": "35",
-            "driver_scope": "self_spouse",
-            "use": "commute",
-            "gold_license": "yes",
-            "same_vehicle": "yes",
-        },
-    ),
-    ("plan", {"plan": "recommended"}),
-    ("premium", {}),
-    (
-        "declarations",
-        {
-            "other_insurance": "no",
-            "use_change": "no",
-            "modified": "no",
-            "license_suspended": "no",
-            "unreported_accident": "no",
-        },
-    ),
-    ("payment", {"confirmed": "on"}),
-    ("delivery", {"delivery": "web"}),
-]
 
 
 def main_text(html: str) -> str:
