@@ -121,6 +121,19 @@ def test_a_preview_on_one_host_is_confirmed_on_another(client, clerk, group, tmp
     # Plain HTTP between the test and the hosts: no TLS terminator in front of them here.
     # One SECRET_KEY for both hosts, as in production (the test's own: its session signs with it).
     env = process_env(SECURE_SSL_REDIRECT="0", SECRET_KEY=settings.SECRET_KEY)
+    # The deploy's step before any host starts: production settings serve the manifest's files.
+    subprocess.run(
+        [
+            str(Path(settings.BASE_DIR) / ".venv/bin/python"),
+            "manage.py",
+            "collectstatic",
+            "--noinput",
+            "-v0",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+    )
     first, second = Host(tmp_path / "web1", env), Host(tmp_path / "web2", env)
     try:
         deadline = time.monotonic() + 120  # gunicorn boots slowly on a busy machine
